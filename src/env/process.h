@@ -1,0 +1,32 @@
+// Running other programs (corosync tools, ip, nsenter). Thin and blocking:
+// callers are CLI commands and set-up paths, never the daemon's event loop.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace vcube::env {
+
+struct process_output {
+  int exit_code = -1;  // -1 when killed by a signal or the deadline
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (looked up in PATH) with `input` on stdin; kills it when
+// `timeout` passes. An error only when it could not be started or timed out.
+result<process_output> run(const std::vector<std::string>& argv, const std::string& input = {},
+                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Like run, but a non-zero exit becomes an error quoting stderr.
+result<std::string> run_checked(const std::vector<std::string>& argv, const std::string& input = {},
+                                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Starts argv detached from this process (new session, stdio on /dev/null or
+// `log_file`); does not wait. Returns the child's pid.
+result<int> spawn_detached(const std::vector<std::string>& argv, const std::string& log_file = {});
+
+}  // namespace vcube::env
