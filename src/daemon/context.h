@@ -1,0 +1,24 @@
+// What the API handlers of vcubed share: this node's identity and the
+// long-lived parts they talk to. Owned by `node_daemon`; handlers hold a reference.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "cluster/corosync_link.h"
+#include "domain/domain_service.h"
+#include "env/node_config.h"
+
+namespace vcube::daemon {
+
+struct context {
+  node_config node;
+  cluster::corosync_link& link;
+  domain::domain_service& domain;
+  std::string auth_secret;  // token signing key, shared by the cluster
+  std::chrono::seconds token_lifetime{12 * 3600};
+  std::chrono::seconds join_clock_skew_max{60};  // join refused beyond this difference
+  std::chrono::milliseconds write_deadline{10000};
+};
+
+}  // namespace vcube::daemon

@@ -1,0 +1,28 @@
+// The REST endpoints of docs/api.md, registered on the API router. Handlers
+// are plain coroutines of (context&, request_context&); the lambdas that
+// register them only forward and are not coroutines themselves.
+#pragma once
+
+#include <string_view>
+
+#include "api/router.h"
+#include "daemon/context.h"
+
+namespace vcube::daemon {
+
+void add_session_routes(api::router& router, context& ctx);
+void add_cluster_routes(api::router& router, context& ctx);
+void add_domain_routes(api::router& router, context& ctx);
+
+// Token → principal with its effective roles (own + groups'); "root" is the
+// node-local superuser that a root shell mints from the cluster secret.
+result<api::principal> authenticate(context& ctx, std::string_view token);
+
+// Shared by the handlers.
+api::response json_response(json body, unsigned status = 200);
+// Submits a write and answers {"version": N} or the error.
+awaitable<api::response> commit(context& ctx, domain::write_request request);
+// An object's value as the API shows it (no password hashes).
+json public_value(std::string_view kind, const json& value);
+
+}  // namespace vcube::daemon

@@ -1,0 +1,242 @@
+// Cluster status, join, node mode and removal (docs/api.md).
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include "api/password.h"
+#include "api/tls.h"
+#include "common/base64.h"
+#include "common/paths.h"
+#include "daemon/handlers.h"
+#include "env/files.h"
+
+namespace vcube::daemon {
+namespace {
+
+using domain::change;
+using domain::write_request;
+
+bool is_member(context& ctx, uint32_t node_id) {
+  const auto& members = ctx.link.members();
+  return std::any_of(members.begin(), members.end(),
+                     [&](const cluster::member& m) { return m.node_id == node_id; });
+}
+
+awaitable<api::response> cluster_status(context& ctx, api::request_context&) {
+  const auto& q = ctx.link.quorum();
+  json members = json::array();
+  for (const auto& m : ctx.link.members()) {
+    members.push_back({{"id", m.node_id}, {"name", m.name}, {"address", m.address}});
+  }
+  json nodes = json::array();
+  for (const auto& o : ctx.domain.state().list("node")) {
+    uint32_t id = o.value.value("id", 0u);
+    nodes.push_back({{"id", id},
+                     {"name", o.name},
+                     {"addresses", o.value.value("addresses", json::array())},
+                     {"mode", o.value.value("mode", "standby")},
+                     {"is_member", is_member(ctx, id)}});
+  }
+  co_return json_response({{"cluster", ctx.node.cluster},
+                           {"node", {{"id", ctx.node.node_id}, {"name", ctx.node.name}}},
+                           {"connected", ctx.link.is_connected()},
+                           {"synced", ctx.domain.is_synced()},
+                           {"version", ctx.domain.state().version()},
+                           {"checksum", ctx.domain.state().checksum()},
+                           {"quorum",
+                            {{"is_quorate", q.is_quorate},
+                             {"total_votes", q.total_votes},
+                             {"quorum_votes", q.quorum_votes},
+                             {"expected_votes", q.expected_votes},
+                             {"two_node", q.is_two_node}}},
+                           {"members", members},
+                           {"nodes", nodes}});
+}
+
+struct join_request {
+  std::string user, password, name, address, csr;
+  int64_t time = 0;
+};
+
+result<join_request> parse_join(const json& body) {
+  if (auto s =
+          reject_unknown_fields(body, {"user", "password", "name", "address", "time", "csr"}, "");
+      !s) {
+    return s.err();
+  }
+  join_request j;
+  for (const char* key : {"password", "name", "address", "csr"}) {
+    if (!body.contains(key) || !body[key].is_string()) {
+      return make_error(errc::invalid_input, std::string(key) + " must be a string", key);
+    }
+  }
+  if (!body.contains("time") || !body["time"].is_number_integer()) {
+    return make_error(errc::invalid_input, "time must be the joining node's clock in unix seconds",
+                      "time");
+  }
+  j.user = body.value("user", "admin");
+  j.password = body["password"];
+  j.name = body["name"];
+  j.address = body["address"];
+  j.csr = body["csr"];
+  j.time = body["time"];
+  return j;
+}
+
+status check_join(context& ctx, const join_request& j) {
+  auto user = ctx.domain.state().get("user", j.user);
+  bool is_admin =
+      user && api::verify_password(j.password, user->value.value("password_hash", "")) &&
+      user->value.value("roles", json::array()).dump().find("\"admin\"") != std::string::npos;
+  if (!is_admin)
+    return make_error(errc::unauthorized, "wrong cluster admin password", "password");
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  int64_t skew = std::llabs(now - j.time);
+  if (skew > ctx.join_clock_skew_max.count()) {
+    return make_error(errc::conflict,
+                      "clock skew: the joining node's clock differs from " + ctx.node.name +
+                          "'s by " + std::to_string(skew) + " s (limit " +
+                          std::to_string(ctx.join_clock_skew_max.count()) +
+                          " s); synchronise the clocks (NTP) and join again",
+                      "time");
+  }
+  if (auto s = ctx.domain.writable(); !s)
+    return s;
+  for (const auto& o : ctx.domain.state().list("node")) {
+    if (o.name == j.name) {
+      return make_error(errc::conflict, "a node named '" + j.name + "' is already in the cluster",
+                        "name");
+    }
+    for (const auto& a : o.value.value("addresses", json::array())) {
+      if (a == j.address) {
+        return make_error(errc::conflict,
+                          "address " + j.address + " is already used by node " + o.name, "address");
+      }
+    }
+  }
+  return ok_status();
+}
+
+uint32_t next_node_id(context& ctx) {
+  uint32_t highest = 0;
+  for (const auto& o : ctx.domain.state().list("node")) {
+    highest = std::max(highest, o.value.value("id", 0u));
+  }
+  return highest + 1;
+}
+
+result<json> join_payload(context& ctx, const join_request& j, uint32_t node_id) {
+  auto ca_cert = env::read_file(paths::ca_cert);
+  auto ca_key = env::read_file(paths::ca_key);
+  auto conf = env::read_file(paths::corosync_conf);
+  auto authkey = env::read_file(paths::corosync_authkey);
+  for (const auto* r : {&ca_cert, &ca_key, &conf, &authkey}) {
+    if (!*r)
+      return r->err();
+  }
+  auto cert = api::sign_csr(*ca_cert, *ca_key, j.csr);
+  if (!cert)
+    return cert.err();
+  return json{{"node_id", node_id},
+              {"cluster", ctx.node.cluster},
+              {"corosync_conf", *conf},
+              {"corosync_authkey", base64_encode(*authkey)},
+              {"auth_key", base64_encode(ctx.auth_secret)},
+              {"ca_cert", *ca_cert},
+              {"ca_key", *ca_key},
+              {"node_cert", *cert}};
+}
+
+awaitable<api::response> join(context& ctx, api::request_context& r) {
+  auto body = r.body_json();
+  if (!body)
+    co_return api::error_response(body.err());
+  auto j = parse_join(*body);
+  if (!j)
+    co_return api::error_response(j.err());
+  if (auto s = check_join(ctx, *j); !s)
+    co_return api::error_response(s.err());
+  // Sign first: a bad CSR must not leave a half-joined node in the domain.
+  uint32_t node_id = next_node_id(ctx);
+  if (auto probe = join_payload(ctx, *j, node_id); !probe) {
+    co_return api::error_response(probe.err());
+  }
+  json node = {{"id", node_id}, {"addresses", {j->address}}, {"mode", "standby"}};
+  if (auto s = domain::validate_object("node", j->name, node); !s) {
+    co_return api::error_response(s.err());
+  }
+  auto written =
+      co_await commit(ctx, write_request{write_request::type::apply,
+                                         {change{change::op_type::put, "node", j->name, node, 0}}});
+  if (written.status != 200)
+    co_return written;
+  // The write's apply hook has rewritten corosync.conf with the new node.
+  auto payload = join_payload(ctx, *j, node_id);
+  if (!payload)
+    co_return api::error_response(payload.err());
+  co_return json_response(*payload);
+}
+
+awaitable<api::response> set_mode(context& ctx, api::request_context& r) {
+  auto body = r.body_json();
+  if (!body)
+    co_return api::error_response(body.err());
+  if (auto s = reject_unknown_fields(*body, {"mode"}, ""); !s)
+    co_return api::error_response(s.err());
+  std::string mode = body->value("mode", "");
+  if (mode != "online" && mode != "standby") {
+    co_return api::error_response(
+        make_error(errc::invalid_input, "mode must be 'online' or 'standby'", "mode"));
+  }
+  auto node = ctx.domain.state().get("node", r.params.at("name"));
+  if (!node) {
+    co_return api::error_response(
+        make_error(errc::not_found, "node '" + r.params.at("name") + "' does not exist"));
+  }
+  node->value["mode"] = mode;
+  co_return co_await commit(ctx, write_request{write_request::type::apply,
+                                               {change{change::op_type::put, "node", node->name,
+                                                       node->value, node->version}}});
+}
+
+awaitable<api::response> remove_node(context& ctx, api::request_context& r) {
+  auto node = ctx.domain.state().get("node", r.params.at("name"));
+  if (!node) {
+    co_return api::error_response(
+        make_error(errc::not_found, "node '" + r.params.at("name") + "' does not exist"));
+  }
+  uint32_t id = node->value.value("id", 0u);
+  if (id == ctx.node.node_id) {
+    co_return api::error_response(make_error(
+        errc::conflict, "a node cannot remove itself; run `vcube node remove` on another node"));
+  }
+  bool is_forced = r.query.contains("force") && r.query.at("force") != "0";
+  if (is_member(ctx, id) && !is_forced) {
+    co_return api::error_response(make_error(
+        errc::conflict, "node '" + node->name +
+                            "' is still a running cluster member; stop its services or power it "
+                            "off first (or force the removal)"));
+  }
+  co_return co_await commit(
+      ctx,
+      write_request{write_request::type::apply,
+                    {change{change::op_type::remove, "node", node->name, json(), node->version}}});
+}
+
+}  // namespace
+
+void add_cluster_routes(api::router& router, context& ctx) {
+  using api::access;
+  router.add(http::verb::get, "/api/v1/cluster/status", access::authenticated,
+             [&ctx](api::request_context& r) { return cluster_status(ctx, r); });
+  router.add(http::verb::post, "/api/v1/cluster/join", access::public_,
+             [&ctx](api::request_context& r) { return join(ctx, r); });
+  router.add(http::verb::post, "/api/v1/nodes/{name}/mode", access::admin,
+             [&ctx](api::request_context& r) { return set_mode(ctx, r); });
+  router.add(http::verb::delete_, "/api/v1/nodes/{name}", access::admin,
+             [&ctx](api::request_context& r) { return remove_node(ctx, r); });
+}
+
+}  // namespace vcube::daemon

@@ -1,0 +1,90 @@
+#include <chrono>
+
+#include "api/password.h"
+#include "api/token.h"
+#include "daemon/handlers.h"
+
+namespace vcube::daemon {
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::string> effective_roles(const domain::store& store, const json& user) {
+  std::vector<std::string> roles = user.value("roles", std::vector<std::string>{});
+  for (const auto& group_name : user.value("groups", std::vector<std::string>{})) {
+    auto group = store.get("group", group_name);
+    if (!group)
+      continue;
+    for (const auto& role : group->value.value("roles", std::vector<std::string>{})) {
+      roles.push_back(role);
+    }
+  }
+  return roles;
+}
+
+awaitable<api::response> health(context& ctx, api::request_context&) {
+  co_return json_response({{"status", "ok"},
+                           {"node", ctx.node.name},
+                           {"node_id", ctx.node.node_id},
+                           {"version", ctx.domain.state().version()}});
+}
+
+awaitable<api::response> login(context& ctx, api::request_context& request) {
+  auto body = request.body_json();
+  if (!body)
+    co_return api::error_response(body.err());
+  if (auto s = reject_unknown_fields(*body, {"user", "password"}, ""); !s) {
+    co_return api::error_response(s.err());
+  }
+  if (!(*body)["user"].is_string() || !(*body)["password"].is_string()) {
+    co_return api::error_response(
+        make_error(errc::invalid_input, "user and password must be strings", "user"));
+  }
+  std::string user = (*body)["user"];
+  auto object = ctx.domain.state().get("user", user);
+  bool is_valid = object && object->value.value("enabled", true) &&
+                  api::verify_password((*body)["password"].get<std::string>(),
+                                       object->value.value("password_hash", ""));
+  if (!is_valid) {
+    co_return api::error_response(make_error(errc::unauthorized, "wrong user name or password"));
+  }
+  int64_t expires = unix_now() + ctx.token_lifetime.count();
+  std::string token = api::issue_token(ctx.auth_secret, user, expires);
+  auto response = json_response({{"token", token},
+                                 {"user", user},
+                                 {"roles", effective_roles(ctx.domain.state(), object->value)},
+                                 {"expires", expires}});
+  response.headers.emplace_back("Set-Cookie",
+                                "vcube_token=" + token +
+                                    "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+                                    std::to_string(ctx.token_lifetime.count()));
+  co_return response;
+}
+
+}  // namespace
+
+result<api::principal> authenticate(context& ctx, std::string_view token) {
+  auto user = api::verify_token(ctx.auth_secret, token, unix_now());
+  if (!user)
+    return user.err();
+  if (*user == "root")
+    return api::principal{"root", {"admin"}};
+  auto object = ctx.domain.state().get("user", *user);
+  if (!object || !object->value.value("enabled", true)) {
+    return make_error(errc::unauthorized, "user '" + *user + "' no longer exists or is disabled");
+  }
+  return api::principal{*user, effective_roles(ctx.domain.state(), object->value)};
+}
+
+void add_session_routes(api::router& router, context& ctx) {
+  router.add(http::verb::get, "/api/v1/health", api::access::public_,
+             [&ctx](api::request_context& r) { return health(ctx, r); });
+  router.add(http::verb::post, "/api/v1/login", api::access::public_,
+             [&ctx](api::request_context& r) { return login(ctx, r); });
+}
+
+}  // namespace vcube::daemon
