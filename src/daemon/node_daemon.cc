@@ -1,0 +1,142 @@
+#include "daemon/node_daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/tls.h"
+#include "api/token.h"
+#include "cluster/corosync_conf.h"
+#include "cluster/corosync_service.h"
+#include "common/paths.h"
+#include "daemon/handlers.h"
+#include "env/files.h"
+
+namespace vcube::daemon {
+namespace {
+
+// Equal but for config_version, which follows the domain version.
+bool same_conf(const std::string& a, const std::string& b) {
+  auto strip = [](const std::string& text) {
+    std::string out;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + start, end - start);
+      if (line.find("config_version:") == std::string_view::npos) out.append(line).push_back('\n');
+      start = end + 1;
+    }
+    return out;
+  };
+  return strip(a) == strip(b);
+}
+
+}  // namespace
+
+result<std::unique_ptr<node_daemon>> node_daemon::create(asio::io_context& io) {
+  auto node = read_node_config(paths::node_config);
+  if (!node) return node.err();
+  if (auto s = env::make_directories(paths::state_dir, 0700); !s) return s.err();
+  if (auto s = env::make_directories(paths::run_dir, 0755); !s) return s.err();
+  auto store = domain::store::open(paths::domain_db);
+  if (!store) return store.err();
+  auto secret = env::read_file(paths::auth_key);
+  if (!secret) return secret.err();
+  return std::unique_ptr<node_daemon>(
+      new node_daemon(io, std::move(*node), std::move(*store), std::move(*secret)));
+}
+
+node_daemon::node_daemon(asio::io_context& io, node_config node,
+                         std::unique_ptr<domain::store> store, std::string auth_secret)
+    : io_(io), node_(std::move(node)), store_(std::move(store)) {
+  domain_ = std::make_unique<domain::domain_service>(
+      io_, *store_, [this](std::string payload) { link_->send(std::move(payload)); });
+  cluster::corosync_callbacks callbacks;
+  callbacks.on_membership = [this](const std::vector<cluster::member>& members) {
+    std::vector<uint32_t> ids;
+    for (const auto& m : members) ids.push_back(m.node_id);
+    domain_->on_membership(ids);
+  };
+  callbacks.on_message = [this](uint32_t from, std::string_view payload) {
+    domain_->on_message(from, payload);
+  };
+  callbacks.on_quorum = [this](const cluster::quorum_info& q) {
+    domain_->on_quorum(q.is_quorate, q.total_votes, q.quorum_votes);
+  };
+  callbacks.on_connection = [this](bool is_connected) {
+    spdlog::info("corosync {}", is_connected ? "connected" : "connection lost");
+    domain_->on_connection(is_connected, link_->local_node_id());
+  };
+  link_ = std::make_unique<cluster::corosync_link>(io_, "vcube-domain", std::move(callbacks));
+  domain_->set_on_applied([this](const std::vector<domain::change>& changes, bool replaced) {
+    on_applied(changes, replaced);
+  });
+  context_ = std::make_unique<context>(context{node_, *link_, *domain_, std::move(auth_secret)});
+  add_session_routes(router_, *context_);
+  add_cluster_routes(router_, *context_);
+  add_domain_routes(router_, *context_);
+}
+
+node_daemon::~node_daemon() = default;
+
+status node_daemon::start() {
+  auto cert = env::read_file(paths::node_cert);
+  auto key = env::read_file(paths::node_key);
+  if (!cert) return cert.err();
+  if (!key) return key.err();
+  auto ssl = api::make_server_ssl_context(*cert, *key);
+  if (!ssl) return ssl.err();
+  server_ = std::make_unique<api::http_server>(
+      io_, std::move(*ssl), router_,
+      [this](std::string_view token) { return authenticate(*context_, token); });
+  if (auto s = server_->listen(node_.address, paths::api_port); !s) return s;
+  link_->start();
+  spdlog::info("vcubed {} (node id {}) of cluster {} listening on https://{}:{}", node_.name,
+               node_.node_id, node_.cluster, node_.address, paths::api_port);
+  return ok_status();
+}
+
+void node_daemon::stop() {
+  spdlog::info("shutting down");
+  if (server_) server_->stop();
+  domain_->stop();
+  link_->stop();
+}
+
+void node_daemon::on_applied(const std::vector<domain::change>& changes, bool is_state_replaced) {
+  bool touches_nodes = is_state_replaced;
+  for (const auto& c : changes) touches_nodes = touches_nodes || c.kind == "node";
+  if (touches_nodes) sync_corosync_conf();
+}
+
+// corosync.conf follows the domain's node list on every member: a join or a
+// removal applied here rewrites it and reloads corosync (no restart).
+void node_daemon::sync_corosync_conf() {
+  cluster::corosync_config config{node_.cluster, store_->version(), {}};
+  bool has_self = false;
+  for (const auto& o : store_->list("node")) {
+    auto addresses = o.value.value("addresses", json::array());
+    uint32_t id = o.value.value("id", 0u);
+    if (addresses.empty() || id == 0) continue;
+    config.nodes.push_back({id, o.name, addresses[0].get<std::string>()});
+    has_self = has_self || id == node_.node_id;
+  }
+  if (!has_self) {
+    spdlog::warn("this node is not in the domain's node list; corosync.conf left as it is");
+    return;
+  }
+  std::string text = cluster::render_corosync_conf(config);
+  auto current = env::read_file(paths::corosync_conf);
+  if (current && same_conf(*current, text)) return;
+  if (auto s = env::write_file_atomic(paths::corosync_conf, text, 0644); !s) {
+    spdlog::error("cannot update corosync.conf: {}", s.err().message);
+    return;
+  }
+  if (auto s = cluster::reload_corosync(); !s) {
+    spdlog::error("corosync.conf updated but reload failed: {}", s.err().message);
+    return;
+  }
+  spdlog::info("corosync.conf updated to {} nodes (config_version {}) and reloaded",
+               config.nodes.size(), config.config_version);
+}
+
+}  // namespace vcube::daemon

@@ -1,0 +1,44 @@
+// node_daemon: one vcubed — corosync link, domain service, API server —
+// wired together on one io_context thread. Owns all of them.
+#pragma once
+
+#include <memory>
+
+#include "api/http_server.h"
+#include "api/router.h"
+#include "cluster/corosync_link.h"
+#include "daemon/context.h"
+#include "domain/domain_service.h"
+#include "domain/store.h"
+
+namespace vcube::daemon {
+
+class node_daemon {
+ public:
+  // Reads the node's files (node.json, certificates, auth key, domain.db).
+  static result<std::unique_ptr<node_daemon>> create(asio::io_context& io);
+  ~node_daemon();
+
+  // Starts corosync messaging and listens on the API port.
+  status start();
+  // Stops accepting, leaves the CPG group, cancels timers; returns at once,
+  // io.run() returns once every operation has finished.
+  void stop();
+
+ private:
+  node_daemon(asio::io_context& io, node_config node, std::unique_ptr<domain::store> store,
+              std::string auth_secret);
+  void on_applied(const std::vector<domain::change>& changes, bool is_state_replaced);
+  void sync_corosync_conf();
+
+  asio::io_context& io_;
+  node_config node_;
+  std::unique_ptr<domain::store> store_;
+  std::unique_ptr<cluster::corosync_link> link_;
+  std::unique_ptr<domain::domain_service> domain_;
+  std::unique_ptr<context> context_;
+  api::router router_;
+  std::unique_ptr<api::http_server> server_;
+};
+
+}  // namespace vcube::daemon

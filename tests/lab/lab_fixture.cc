@@ -1,0 +1,99 @@
+#include "tests/lab/lab_fixture.h"
+
+#include <unistd.h>
+
+#include <thread>
+
+#include "env/files.h"
+#include "env/process.h"
+#include "lab/lab_state.h"
+
+namespace vcube::labtest {
+
+std::string vcube_exe() { return std::string(VCUBE_BINARY_DIR) + "/src/cli/vcube"; }
+
+int run_vcube(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv = {vcube_exe()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = env::run(argv, {}, std::chrono::minutes(5));
+  if (!r) {
+    if (out) *out = r.err().message;
+    return -1;
+  }
+  if (out) *out = r->out + r->err;
+  return r->exit_code;
+}
+
+std::string skip_reason() {
+  if (geteuid() != 0) return "lab tests need root (network and mount namespaces)";
+  auto probe = env::run({"ip", "netns", "add", "vcube-lab-probe"});
+  if (!probe || probe->exit_code != 0) return "cannot create network namespaces here";
+  (void)env::run({"ip", "netns", "del", "vcube-lab-probe"});
+  if (!env::file_exists("/usr/sbin/corosync")) return "corosync is not installed";
+  return {};
+}
+
+node_api::node_api(std::string address, std::string ca_pem) : address_(std::move(address)) {
+  api::client_tls tls;
+  tls.ca_pem = std::move(ca_pem);
+  client_ = std::make_unique<api::client>("https://" + address_ + ":8001", tls);
+}
+
+answer node_api::call(http::verb verb, const std::string& target, std::optional<json> body,
+                      bool with_token) {
+  std::optional<std::string> token;
+  if (with_token) token = token_;
+  auto r = client_->request(verb, target, std::move(body), token);
+  if (!r) return answer{0, json(), r.err().message};
+  return answer{r->status, r->body, {}};
+}
+
+answer node_api::call_raw(http::verb verb, const std::string& target, const std::string& body) {
+  auto r = client_->request_raw(verb, target, body, token_);
+  if (!r) return answer{0, json(), r.err().message};
+  return answer{r->status, r->body, {}};
+}
+
+std::unique_ptr<lab_cluster> lab_cluster::up(int nodes, std::string& why) {
+  std::string out;
+  run_vcube({"lab", "down"});
+  if (run_vcube({"lab", "up", "--nodes", std::to_string(nodes)}, &out) != 0) {
+    why = "vcube lab up failed: " + out;
+    return nullptr;
+  }
+  auto state = lab::read_lab_state();
+  auto ca = env::read_file("/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
+  if (!state || !ca) {
+    why = "lab state or CA certificate missing after lab up";
+    return nullptr;
+  }
+  auto cluster = std::unique_ptr<lab_cluster>(new lab_cluster());
+  cluster->password_ = state->admin_password;
+  for (const auto& address : state->node_addresses) {
+    auto api = std::make_unique<node_api>(address, *ca);
+    auto login = api->call(http::verb::post, "/api/v1/login",
+                           json{{"user", "admin"}, {"password", state->admin_password}}, false);
+    if (login.status != 200) {
+      why = "login on " + address + " failed: " + login.body.dump() + login.transport_error;
+      return nullptr;
+    }
+    api->set_token(login.body["token"]);
+    cluster->apis_.push_back(std::move(api));
+  }
+  return cluster;
+}
+
+lab_cluster::~lab_cluster() {
+  if (!std::getenv("VCUBE_LAB_KEEP")) run_vcube({"lab", "down"});
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a sync
+  }
+}
+
+}  // namespace vcube::labtest

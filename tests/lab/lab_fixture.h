@@ -1,0 +1,66 @@
+// Shared by the lab tests: bringing a lab up through the real `vcube lab up`,
+// talking to its nodes over their HTTPS API, and waiting on conditions with
+// deadlines. Needs root and network namespaces; tests skip without them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/client.h"
+#include "common/json.h"
+
+namespace vcube::labtest {
+
+// The vcube executable of this build.
+std::string vcube_exe();
+// Runs `vcube ARGS...` (e.g. {"lab", "kill", "2"}); returns exit code, output in `out`.
+int run_vcube(const std::vector<std::string>& args, std::string* out = nullptr);
+// Why lab tests cannot run here, or "" when they can.
+std::string skip_reason();
+
+struct answer {
+  unsigned status = 0;  // 0 when there was no HTTP answer at all
+  json body;
+  std::string transport_error;
+};
+
+// One node's API, logged in as admin.
+class node_api {
+ public:
+  node_api(std::string address, std::string ca_pem);
+  void set_token(std::string token) { token_ = std::move(token); }
+  answer call(http::verb verb, const std::string& target, std::optional<json> body = {},
+              bool with_token = true);
+  // A raw request body (for malformed JSON and oversized bodies).
+  answer call_raw(http::verb verb, const std::string& target, const std::string& body);
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string address_;
+  std::unique_ptr<api::client> client_;
+  std::string token_;
+};
+
+// A lab of `nodes` nodes, formed by `vcube lab up`, torn down at the end.
+class lab_cluster {
+ public:
+  // Returns nullptr (with `why`) when the lab cannot be brought up.
+  static std::unique_ptr<lab_cluster> up(int nodes, std::string& why);
+  ~lab_cluster();
+  node_api& node(int k) { return *apis_.at(static_cast<size_t>(k - 1)); }
+  int size() const { return static_cast<int>(apis_.size()); }
+  const std::string& admin_password() const { return password_; }
+
+ private:
+  std::vector<std::unique_ptr<node_api>> apis_;
+  std::string password_;
+};
+
+// Polls `condition` every 100 ms until it holds or `deadline` passes.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);
+
+}  // namespace vcube::labtest
