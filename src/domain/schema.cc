@@ -1,0 +1,337 @@
+#include "domain/schema.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "domain/types.h"
+
+namespace vcube::domain {
+namespace {
+
+constexpr std::array<std::string_view, 6> kinds = {"cluster", "node", "host",
+                                                   "network", "user", "group"};
+constexpr size_t name_chars_max = 63;
+constexpr size_t text_chars_max = 1024;
+constexpr size_t list_items_max = 64;
+
+// Checks the fields of one object value and builds the error messages.
+class checker {
+ public:
+  checker(std::string_view kind, std::string_view name, const json& value)
+      : kind_(kind), name_(name), value_(value) {}
+
+  error fail(std::string_view field, const std::string& what) const {
+    return make_error(errc::invalid_input,
+                      std::string(kind_) + " '" + std::string(name_) + "': " + what,
+                      std::string(field));
+  }
+
+  const json* get(std::string_view field) const {
+    auto it = value_.find(field);
+    return it == value_.end() ? nullptr : &*it;
+  }
+
+  status required(std::string_view field) const {
+    if (!get(field))
+      return fail(field, std::string(field) + " is required");
+    return ok_status();
+  }
+
+  status integer(std::string_view field, int64_t min, int64_t max) const {
+    const json* v = get(field);
+    if (!v)
+      return ok_status();
+    if (!v->is_number_integer())
+      return fail(field, std::string(field) + " must be an integer");
+    auto n = v->get<int64_t>();
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX))
+      n = INT64_MAX;
+    if (n < min || n > max)
+      return fail(field, std::string(field) + " must be between " + std::to_string(min) + " and " +
+                             std::to_string(max) + " (got " + v->dump() + ")");
+    return ok_status();
+  }
+
+  status text(std::string_view field, size_t max_chars = text_chars_max) const {
+    const json* v = get(field);
+    if (!v)
+      return ok_status();
+    if (!v->is_string())
+      return fail(field, std::string(field) + " must be a string");
+    if (v->get_ref<const std::string&>().size() > max_chars)
+      return fail(field, std::string(field) + " is longer than " + std::to_string(max_chars) +
+                             " characters");
+    return ok_status();
+  }
+
+  status boolean(std::string_view field) const {
+    const json* v = get(field);
+    if (v && !v->is_boolean())
+      return fail(field, std::string(field) + " must be true or false");
+    return ok_status();
+  }
+
+  template <class Pred>
+  status one_of(std::string_view field, Pred is_valid, const char* expected) const {
+    const json* v = get(field);
+    if (!v)
+      return ok_status();
+    if (!v->is_string() || !is_valid(v->get_ref<const std::string&>()))
+      return fail(field,
+                  std::string(field) + " must be " + expected + " (got " + dump_compact(*v) + ")");
+    return ok_status();
+  }
+
+  // An array of unique strings each accepted by is_valid.
+  template <class Pred>
+  status list(std::string_view field, Pred is_valid, const char* expected,
+              size_t min_items = 0) const {
+    const json* v = get(field);
+    if (!v)
+      return ok_status();
+    if (!v->is_array())
+      return fail(field, std::string(field) + " must be an array of " + expected);
+    if (v->size() < min_items || v->size() > list_items_max)
+      return fail(field, std::string(field) + " must have between " + std::to_string(min_items) +
+                             " and " + std::to_string(list_items_max) + " entries");
+    std::set<std::string> seen;
+    for (const auto& item : *v) {
+      if (!item.is_string() || !is_valid(item.get_ref<const std::string&>()))
+        return fail(field, std::string(field) + " entries must be " + expected + " (got " +
+                               dump_compact(item) + ")");
+      if (!seen.insert(item.get<std::string>()).second)
+        return fail(field, std::string(field) + " lists " + dump_compact(item) + " twice");
+    }
+    return ok_status();
+  }
+
+ private:
+  std::string_view kind_, name_;
+  const json& value_;
+};
+
+bool is_name_char(char c, bool allow_at) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+         (allow_at && c == '@');
+}
+
+bool is_plain_name(std::string_view s, bool allow_at = false) {
+  if (s.empty() || s.size() > name_chars_max)
+    return false;
+  if (!is_name_char(s[0], false) || s[0] == '.' || s[0] == '_' || s[0] == '-')
+    return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return is_name_char(c, allow_at); });
+}
+
+bool is_hostname(std::string_view s) {
+  if (s.empty() || s.size() > 253)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
+  });
+}
+
+bool is_host_or_ip(const std::string& s) {
+  return is_ip_literal(s) || is_hostname(s);
+}
+
+bool is_email(const std::string& s) {
+  auto at = s.find('@');
+  return s.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < s.size() &&
+         s.find_first_of(" \t\r\n<>") == std::string::npos;
+}
+
+// host, host:port, or [v6]:port
+bool is_relay(const std::string& s) {
+  if (is_host_or_ip(s))
+    return true;
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= s.size() || s.size() - colon > 6)
+    return false;
+  std::string port = s.substr(colon + 1);
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  if (std::stoul(port) == 0 || std::stoul(port) > 65535)
+    return false;
+  std::string host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    return host.find('.') == std::string::npos && is_ip_literal(host.substr(1, host.size() - 2));
+  return is_hostname(host) || (is_ip_literal(host) && host.find(':') == std::string::npos);
+}
+
+bool is_cidr(const std::string& s) {
+  auto slash = s.find('/');
+  if (slash == std::string::npos || slash + 1 >= s.size() || s.size() - slash > 4)
+    return false;
+  std::string prefix = s.substr(slash + 1);
+  if (!std::all_of(prefix.begin(), prefix.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  std::string address = s.substr(0, slash);
+  unsigned char buf[16];
+  int bits = std::stoi(prefix);
+  if (inet_pton(AF_INET, address.c_str(), buf) == 1)
+    return bits <= 32;
+  if (inet_pton(AF_INET6, address.c_str(), buf) == 1)
+    return bits <= 128;
+  return false;
+}
+
+bool is_role(const std::string& s) {
+  return s == "admin" || s == "operator" || s == "viewer";
+}
+
+bool is_group_name(const std::string& s) {
+  return is_plain_name(s);
+}
+
+status first_error(std::initializer_list<status> checks) {
+  for (const auto& s : checks)
+    if (!s)
+      return s;
+  return ok_status();
+}
+
+status validate_cluster(const checker& c) {
+  return first_error({
+      c.required("name"),
+      c.one_of(
+          "name", [](const std::string& s) { return is_plain_name(s); },
+          "1 to 63 characters of a-z 0-9 . _ - starting with a letter or digit"),
+      c.one_of("admin_email", is_email, "an email address"),
+      c.one_of("mail_relay", is_relay, "a host name or address, optionally with :port"),
+      c.list(
+          "dns_servers", [](const std::string& s) { return is_ip_literal(s); }, "IP addresses"),
+      c.list("ntp_servers", is_host_or_ip, "host names or IP addresses"),
+  });
+}
+
+status validate_node(const checker& c) {
+  return first_error({
+      c.required("id"),
+      c.integer("id", 1, 65535),
+      c.required("addresses"),
+      c.list(
+          "addresses", [](const std::string& s) { return is_ip_literal(s); }, "IP addresses", 1),
+      c.required("mode"),
+      c.one_of(
+          "mode", [](const std::string& s) { return s == "online" || s == "standby"; },
+          "\"online\" or \"standby\""),
+  });
+}
+
+status validate_host(const checker& c) {
+  return first_error({
+      c.required("address"),
+      c.one_of("address", is_host_or_ip, "a host name or an IP address"),
+      c.text("description"),
+  });
+}
+
+status validate_network(const checker& c) {
+  return first_error({
+      c.required("vlan"),
+      c.integer("vlan", 0, 4094),
+      c.required("cidr"),
+      c.one_of("cidr", is_cidr, "an IPv4 or IPv6 CIDR like 10.0.0.0/24"),
+      c.integer("mtu", 576, 9216),
+      c.text("description"),
+  });
+}
+
+status validate_user(const checker& c) {
+  return first_error({
+      c.required("password_hash"),
+      c.one_of(
+          "password_hash",
+          [](const std::string& s) { return s.rfind("$scrypt$", 0) == 0 && s.size() < 512; },
+          "an scrypt hash starting with \"$scrypt$\""),
+      c.list("roles", is_role, "admin, operator or viewer"),
+      c.list("groups", is_group_name, "group names"),
+      c.one_of("email", is_email, "an email address"),
+      c.boolean("enabled"),
+  });
+}
+
+status validate_group(const checker& c) {
+  return first_error({
+      c.list("roles", is_role, "admin, operator or viewer"),
+      c.text("description"),
+  });
+}
+
+// The initializer lists must stay in the call expressions: their arrays die at
+// the end of the full expression.
+status check_fields(std::string_view kind, const json& value) {
+  if (kind == "cluster")
+    return reject_unknown_fields(
+        value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers"}, "");
+  if (kind == "node")
+    return reject_unknown_fields(value, {"id", "addresses", "mode"}, "");
+  if (kind == "host")
+    return reject_unknown_fields(value, {"address", "description"}, "");
+  if (kind == "network")
+    return reject_unknown_fields(value, {"vlan", "cidr", "mtu", "description"}, "");
+  if (kind == "user")
+    return reject_unknown_fields(value, {"password_hash", "roles", "groups", "email", "enabled"},
+                                 "");
+  return reject_unknown_fields(value, {"roles", "description"}, "");
+}
+
+}  // namespace
+
+bool is_known_kind(std::string_view kind) {
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+bool is_ip_literal(std::string_view text) {
+  if (text.empty() || text.size() > 45)
+    return false;
+  std::string s(text);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+status validate_name(std::string_view kind, std::string_view name) {
+  if (!is_known_kind(kind))
+    return make_error(errc::invalid_input,
+                      "unknown kind '" + std::string(kind) +
+                          "' (known: cluster, node, host, network, user, group)",
+                      "kind");
+  std::string prefix = std::string(kind) + " '" + std::string(name) + "': ";
+  if (kind == "cluster" && name != "cluster")
+    return make_error(errc::invalid_input, prefix + "the cluster object must be named 'cluster'",
+                      "name");
+  if (!is_plain_name(name, kind == "user"))
+    return make_error(errc::invalid_input,
+                      prefix + "a name is 1 to 63 characters of a-z 0-9 . _ -" +
+                          (kind == "user" ? " @" : "") + " starting with a letter or digit",
+                      "name");
+  return ok_status();
+}
+
+status validate_object(std::string_view kind, std::string_view name, const json& value) {
+  if (auto s = validate_name(kind, name); !s)
+    return s;
+  checker c(kind, name, value);
+  if (!value.is_object())
+    return c.fail("value", "the value must be a JSON object");
+  if (auto s = check_fields(kind, value); !s)
+    return c.fail(s.err().field, s.err().message);
+  if (kind == "cluster")
+    return validate_cluster(c);
+  if (kind == "node")
+    return validate_node(c);
+  if (kind == "host")
+    return validate_host(c);
+  if (kind == "network")
+    return validate_network(c);
+  if (kind == "user")
+    return validate_user(c);
+  return validate_group(c);
+}
+
+}  // namespace vcube::domain
