@@ -1,0 +1,78 @@
+// lab_form_cluster: the real path a person takes, `vcube cluster create` on the
+// first node and `vcube cluster join` on the others, each inside its node.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/paths.h"
+#include "lab/lab.h"
+
+namespace vcube::lab {
+namespace {
+
+constexpr auto create_timeout = std::chrono::seconds(120);
+constexpr auto join_timeout = std::chrono::seconds(120);
+constexpr auto api_ready_timeout = std::chrono::seconds(60);
+
+bool accepts_tcp(const std::string& address, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return false;
+  timeval limit{.tv_sec = 2, .tv_usec = 0};  // connect() honours the send timeout
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
+  close(fd);
+  return ok;
+}
+
+// Joining needs node 1's API; `cluster create` may return before it listens.
+status wait_for_api(const std::string& address) {
+  auto deadline = std::chrono::steady_clock::now() + api_ready_timeout;
+  while (!accepts_tcp(address, paths::api_port)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(errc::timeout, "n1's API (" + address + ":" +
+                                           std::to_string(paths::api_port) +
+                                           ") did not accept connections within 60 s; see " +
+                                           node_log_file(1) + " and n1's /var/log/vcube");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+status lab_form_cluster(const lab_options& options) {
+  auto state = read_lab_state();
+  if (!state)
+    return state.err();
+  std::string exe = options.vcube_exe.empty() ? state->vcube_exe : options.vcube_exe;
+  const auto& addresses = state->node_addresses;
+  auto created = run_in_node(1,
+                             {exe, "cluster", "create", "lab", "--address", addresses[0],
+                              "--password-file", state->password_file},
+                             create_timeout);
+  if (!created)
+    return created;
+  auto ready = wait_for_api(addresses[0]);
+  if (!ready)
+    return ready;
+  for (int k = 2; k <= state->nodes; ++k) {
+    auto joined =
+        run_in_node(k,
+                    {exe, "cluster", "join", addresses[0], "--name", node_name(k), "--address",
+                     addresses[k - 1], "--password-file", state->password_file},
+                    join_timeout);
+    if (!joined)
+      return joined;
+  }
+  return ok_status();
+}
+
+}  // namespace vcube::lab
