@@ -59,6 +59,10 @@ status lab_start(int node);
 status lab_partition(int node);
 status lab_heal(std::optional<int> node);
 
+// Parses a node argument ("2" or "n2") against the running lab's node count
+// (any of n1..n9 when no lab state exists).
+result<int> parse_lab_node(const std::string& text);
+
 // Runs argv inside node k with this process's stdin/stdout/stderr and returns
 // its exit code (128+signal when killed; 125 when the lab or node is missing,
 // with the reason on stderr; 126/127 from nsenter when argv cannot be run).

@@ -52,6 +52,11 @@ status set_link(int node, bool up) {
 
 }  // namespace
 
+result<int> parse_lab_node(const std::string& text) {
+  auto state = read_lab_state();
+  return parse_node_argument(text, state ? state->nodes : 0);
+}
+
 status lab_kill(int node) {
   auto state = existing_node(node);
   if (!state)

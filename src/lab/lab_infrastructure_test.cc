@@ -113,6 +113,8 @@ TEST_F(lab_infrastructure, nodes_talk_over_the_bridge_and_keep_their_own_files) 
   ASSERT_TRUE(state.ok()) << state.err().message;
   EXPECT_EQ(state->node_addresses[1], "10.231.77.12");
   EXPECT_EQ(state->admin_password.size(), 24u);
+  EXPECT_EQ(parse_lab_node("n3").value(), 3);
+  EXPECT_FALSE(parse_lab_node("n4").ok());
   EXPECT_EQ(std::filesystem::status(password_file).permissions(),
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
@@ -125,6 +127,11 @@ TEST_F(lab_infrastructure, nodes_talk_over_the_bridge_and_keep_their_own_files) 
   EXPECT_FALSE(env::file_exists("/etc/vcube/lab-test-marker"));
   EXPECT_EQ(lab_exec(2, {"test", "-e", "/etc/vcube/lab-test-marker"}), 1);
   EXPECT_EQ(lab_exec(2, {"test", "-d", "/run/vcube"}), 0);
+  EXPECT_EQ(lab_exec(2, {"sh", "-c",
+                         "for d in /etc/vcube /var/lib/vcube /etc/corosync /var/lib/corosync "
+                         "/var/log/corosync /var/log/vcube /run /dev/shm; do "
+                         "mountpoint -q $d || exit 1; done"}),
+            0);
   EXPECT_EQ(lab_exec(2, {"test", "-e", "/run/vcube-lab"}), 1);  // tmpfs on /run
   EXPECT_EQ(lab_exec(2, {"sh", "-c", "exit 7"}), 7);
 }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 
 #include "env/files.h"
 #include "env/process.h"
@@ -18,8 +19,9 @@ namespace {
 constexpr std::size_t password_length = 24;
 
 result<std::string> resolve_vcube_exe(const lab_options& options) {
+  // Absolute: commands inside a node start in the node's root directory.
   if (!options.vcube_exe.empty())
-    return options.vcube_exe;
+    return std::filesystem::absolute(options.vcube_exe).string();
   char path[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
   if (n <= 0)
