@@ -182,6 +182,9 @@ result<message> decode(std::string_view payload) {
   if (payload.substr(0, magic.size()) != magic)
     return bad("bad magic (expected \"VCD1\")");
   std::string_view text = payload.substr(magic.size());
+  // nlohmann's lexer stops at a NUL byte; refuse it so nothing trails unseen.
+  if (text.find('\0') != std::string_view::npos)
+    return bad("contains a NUL byte");
   if (is_too_deep(text))
     return bad("nested deeper than " + std::to_string(json_depth_max));
   auto j = parse_json(text);
