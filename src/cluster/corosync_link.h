@@ -85,6 +85,8 @@ class corosync_link {
   const quorum_info& quorum() const;
   size_t queued_messages() const;
   size_t queued_bytes() const;
+  // How often corosync answered CS_ERR_TRY_AGAIN (flow control) so far.
+  uint64_t busy_retries() const;
 
  private:
   struct impl;

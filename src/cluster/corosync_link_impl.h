@@ -77,6 +77,7 @@ struct corosync_link::impl {
   asio::steady_timer retry_timer;
   milliseconds reconnect_delay = link_detail::reconnect_delay_min;
   milliseconds retry_delay = link_detail::retry_delay_min;
+  uint64_t busy_retries = 0;
 
   send_queue queue;
   uint32_t local_node_id = 0;

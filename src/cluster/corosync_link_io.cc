@@ -130,6 +130,9 @@ void corosync_link::impl::flush() {
 
 // corosync pushes back (flow control, or a membership change in progress).
 void corosync_link::impl::schedule_retry() {
+  ++busy_retries;
+  spdlog::debug("corosync: busy; retrying {} queued messages in {} ms", queue.size(),
+                retry_delay.count());
   is_retry_pending = true;
   retry_timer.expires_after(retry_delay);
   retry_timer.async_wait(guarded([this](const auto&) {
@@ -185,6 +188,9 @@ size_t corosync_link::queued_messages() const {
 }
 size_t corosync_link::queued_bytes() const {
   return impl_->queue.bytes();
+}
+uint64_t corosync_link::busy_retries() const {
+  return impl_->busy_retries;
 }
 
 }  // namespace vcube::cluster

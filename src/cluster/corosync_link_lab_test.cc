@@ -258,5 +258,66 @@ TEST_F(corosync_lab, link_connects_delivers_and_survives_a_corosync_kill) {
   });
 }
 
+TEST_F(corosync_lab, link_waits_for_corosync_then_sends_a_burst_in_order) {
+  run_in_namespaces([] {
+    asio::io_context io;
+    recorder r;
+    auto link = std::make_unique<corosync_link>(io, "vct-cs-test", r.callbacks());
+    link->start();
+    ASSERT_TRUE(link->send("early").ok());
+    // Let the link fail a few connects: corosync is not running yet.
+    run_until(
+        io, [] { return false; }, 300ms);
+    EXPECT_FALSE(link->is_connected());
+    EXPECT_TRUE(r.connections.empty());
+    start_single_node_corosync();
+    if (::testing::Test::HasFatalFailure())
+      return;
+    // Enough (54 MB) to make corosync push back with CS_ERR_TRY_AGAIN.
+    constexpr size_t burst = 9000;
+    const std::string padding(6000, 'x');
+    for (size_t i = 0; i < burst; ++i)
+      ASSERT_TRUE(link->send(std::to_string(i) + padding).ok());
+    ASSERT_TRUE(run_until(
+        io, [&] { return r.messages.size() >= burst + 1; }, 60s))
+        << "got " << r.messages.size() << " messages, " << link->queued_messages() << " queued";
+    EXPECT_EQ(r.connections, std::vector<bool>{true});
+    EXPECT_GT(link->busy_retries(), 0u) << "corosync never pushed back; the retry path is untested";
+    EXPECT_EQ(r.messages[0].second, "early");
+    for (size_t i = 0; i < burst; ++i)
+      ASSERT_EQ(r.messages[i + 1].second, std::to_string(i) + padding) << "out of order at " << i;
+    // Stop and destroy with async operations still pending; their handlers
+    // then run on freed memory unless the link guards them (ASan checks).
+    link->stop();
+    link.reset();
+    run_until(
+        io, [] { return false; }, 200ms);
+    auto stopped = stop_corosync(15s);
+    EXPECT_TRUE(stopped.ok()) << describe(stopped);
+  });
+}
+
+TEST_F(corosync_lab, destroying_a_connected_link_leaves_nothing_behind) {
+  run_in_namespaces([] {
+    start_single_node_corosync();
+    if (::testing::Test::HasFatalFailure())
+      return;
+    asio::io_context io;
+    recorder r;
+    auto link = std::make_unique<corosync_link>(io, "vct-cs-test", r.callbacks());
+    link->start();
+    ASSERT_TRUE(run_until(
+        io, [&] { return !link->members().empty(); }, 15s));
+    ASSERT_TRUE(link->send("last words").ok());
+    link.reset();  // no stop(): the destructor must do it
+    run_until(
+        io, [] { return false; }, 200ms);
+    EXPECT_TRUE(r.messages.empty()) << "a callback ran after the link was destroyed";
+    EXPECT_EQ(io.poll(), 0u) << "handlers still pending after destruction";
+    auto stopped = stop_corosync(15s);
+    EXPECT_TRUE(stopped.ok()) << describe(stopped);
+  });
+}
+
 }  // namespace
 }  // namespace vcube::cluster
