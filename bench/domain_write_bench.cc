@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   std::string why;
   auto ca = std::ifstream("/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
   std::string ca_pem((std::istreambuf_iterator<char>(ca)), std::istreambuf_iterator<char>());
-  labtest::node_api n1(state->node_addresses.at(0), ca_pem);
-  auto login = n1.call(http::verb::post, "/api/v1/login",
+  labtest::node_api n1(state->node_addresses.at(0), ca_pem, "/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
+  auto login = n1.call(labtest::http::verb::post, "/api/v1/login",
                        json{{"user", "admin"}, {"password", state->admin_password}}, false);
   if (login.status != 200) {
     std::cerr << "login failed: " << login.body.dump() << login.transport_error << '\n';
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < writes; ++i) {
     json value = {{"value", {{"address", "192.0.2." + std::to_string(i % 250 + 1)}}}};
     auto t0 = clock_type::now();
-    auto r = n1.call(http::verb::put, "/api/v1/domain/host/bench-" + std::to_string(i % 100), value);
+    auto r = n1.call(labtest::http::verb::put, "/api/v1/domain/host/bench-" + std::to_string(i % 100), value);
     auto t1 = clock_type::now();
     if (r.status != 200) {
       std::cerr << "write " << i << " failed: " << r.body.dump() << r.transport_error << '\n';

@@ -12,6 +12,7 @@
 #include "api/client.h"
 #include "api/password.h"
 #include "api/tls.h"
+#include "api/tls_context.h"
 #include "api/token.h"
 #include "cluster/corosync_conf.h"
 #include "cluster/corosync_service.h"
@@ -25,6 +26,8 @@
 
 namespace vcube::cli {
 namespace {
+
+namespace http = boost::beast::http;
 
 using namespace std::chrono_literals;
 
@@ -56,9 +59,9 @@ struct node_identity {
 result<node_identity> make_identity(const std::string& name, const std::string& address) {
   auto key = api::generate_key();
   if (!key) return key.err();
-  auto csr = api::make_csr(*key, name, address);
+  auto csr = api::create_csr(*key, name, address);
   if (!csr) return csr.err();
-  return node_identity{*key, *csr};
+  return node_identity{api::to_pem(*key), api::to_pem(*csr)};
 }
 
 // vcubed lives next to vcube (installed or in the build tree), else in PATH.
@@ -89,15 +92,16 @@ status wait_until_serving(const node_config& node, std::chrono::seconds deadline
   auto secret = env::read_file(paths::auth_key);
   if (!ca) return ca.err();
   if (!secret) return secret.err();
-  api::client_tls tls;
-  tls.ca_pem = *ca;
-  api::client client("https://" + node.address + ":" + std::to_string(paths::api_port), tls);
-  std::string token = api::issue_token(*secret, "root", unix_now() + 120);
+  auto client = api::client::create(
+      "https://" + node.address + ":" + std::to_string(paths::api_port),
+      api::tls_trust::trust_ca(*ca));
+  if (!client) return client.err();
+  std::string token = api::token_signer(*secret).issue("root", unix_now() + 120);
   auto until = std::chrono::steady_clock::now() + deadline;
   std::string last = "no answer";
   while (std::chrono::steady_clock::now() < until) {
-    auto r = client.request(http::verb::get, "/api/v1/domain/node/" + node.name, std::nullopt,
-                            token);
+    auto r = (*client)->request(http::verb::get, "/api/v1/domain/node/" + node.name,
+                                std::nullopt, token);
     if (r && r->status == 200) return ok_status();
     last = r ? r->body.dump() : r.err().message;
     std::this_thread::sleep_for(200ms);  // polling an external daemon, bounded by `until`
@@ -143,15 +147,17 @@ status write_pki_for_create(const create_options& o) {
   if (!ca_key) return ca_key.err();
   auto ca_cert = api::create_ca(*ca_key, o.cluster);
   if (!ca_cert) return ca_cert.err();
-  auto identity = make_identity(o.name, o.address);
-  if (!identity) return identity.err();
-  auto cert = api::sign_csr(*ca_cert, *ca_key, identity->csr_pem);
+  auto node_key = api::generate_key();
+  if (!node_key) return node_key.err();
+  auto csr = api::create_csr(*node_key, o.name, o.address);
+  if (!csr) return csr.err();
+  auto cert = api::sign_csr(*ca_cert, *ca_key, *csr);
   if (!cert) return cert.err();
-  for (auto s : {write_secret(paths::ca_key, *ca_key),
-                 env::write_file_atomic(paths::ca_cert, *ca_cert, 0644),
-                 write_secret(paths::node_key, identity->key_pem),
-                 env::write_file_atomic(paths::node_cert, *cert, 0644),
-                 write_secret(paths::auth_key, api::generate_secret())}) {
+  for (auto s : {write_secret(paths::ca_key, api::to_pem(*ca_key)),
+                 env::write_file_atomic(paths::ca_cert, api::to_pem(*ca_cert), 0644),
+                 write_secret(paths::node_key, api::to_pem(*node_key)),
+                 env::write_file_atomic(paths::node_cert, api::to_pem(*cert), 0644),
+                 write_secret(paths::auth_key, api::generate_auth_key())}) {
     if (!s) return s;
   }
   return ok_status();
@@ -225,20 +231,23 @@ status create_cluster(const create_options& o) {
 namespace {
 
 result<json> ask_member_to_join(const join_options& o, const std::string& csr) {
-  api::client_tls tls;
-  if (o.fingerprint.empty()) {
-    tls.is_insecure = true;  // first contact: the password authenticates us, not the member
-  } else {
-    tls.fingerprint = o.fingerprint;
-  }
-  api::client client("https://" + o.member + ":" + std::to_string(paths::api_port), tls);
+  // First contact: without --fingerprint the password authenticates us to the
+  // member, not the member to us (as with ssh's first connection).
+  auto trust = o.fingerprint.empty() ? api::tls_trust::insecure()
+                                     : api::tls_trust::pin(o.fingerprint);
+  auto client =
+      api::client::create("https://" + o.member + ":" + std::to_string(paths::api_port), trust);
+  if (!client) return client.err();
   json body = {{"password", o.password},
                {"name", o.name},
                {"address", o.address},
                {"time", unix_now()},
                {"csr", csr}};
-  auto r = client.request(http::verb::post, "/api/v1/cluster/join", body, std::nullopt);
+  auto r = (*client)->request(http::verb::post, "/api/v1/cluster/join", body, std::nullopt);
   if (!r) return r.err();
+  if (o.fingerprint.empty()) {
+    std::cerr << "member certificate fingerprint: " << (*client)->peer_fingerprint() << '\n';
+  }
   if (r->status != 200) {
     std::string message = r->body.is_object() && r->body.contains("error")
                               ? r->body["error"].value("message", "join refused")

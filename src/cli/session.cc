@@ -79,9 +79,9 @@ status session::connect() {
     return make_error(errc::invalid_input, "cannot read the cluster CA certificate " + ca_file +
                                                "; pass --ca FILE");
   }
-  api::client_tls tls;
-  tls.ca_pem = *ca;
-  client_ = std::make_unique<api::client>(url, tls);
+  auto created = api::client::create(url, api::tls_trust::trust_ca(*ca));
+  if (!created) return created.err();
+  client_ = std::move(*created);
   return ok_status();
 }
 
@@ -92,7 +92,7 @@ result<std::string> session::token() {
   if (const char* env_token = std::getenv("VCUBE_TOKEN"); env_token && *env_token) {
     token_ = env_token;
   } else if (auto secret = env::read_file(paths::auth_key); secret && !secret->empty()) {
-    token_ = api::issue_token(*secret, "root", unix_now() + 600);
+    token_ = api::token_signer(*secret).issue("root", unix_now() + 600);
   } else if (auto saved = env::read_file(saved_token_path()); saved) {
     std::string t = *saved;
     while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();

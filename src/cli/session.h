@@ -13,6 +13,8 @@
 
 namespace vcube::cli {
 
+namespace http = boost::beast::http;
+
 struct global_options {
   std::string url;      // empty: from /etc/vcube/cli.json
   std::string ca_file;  // empty: /etc/vcube/ca.crt

@@ -10,6 +10,8 @@
 
 namespace vcube::daemon {
 
+namespace http = api::http;
+
 void add_session_routes(api::router& router, context& ctx);
 void add_cluster_routes(api::router& router, context& ctx);
 void add_domain_routes(api::router& router, context& ctx);

@@ -8,6 +8,7 @@
 #include "common/base64.h"
 #include "common/paths.h"
 #include "daemon/handlers.h"
+#include "domain/schema.h"
 #include "env/files.h"
 
 namespace vcube::daemon {
@@ -119,6 +120,19 @@ status check_join(context& ctx, const join_request& j) {
   return ok_status();
 }
 
+result<std::string> sign_node_csr(const std::string& ca_cert_pem, const std::string& ca_key_pem,
+                                  const std::string& csr_pem) {
+  auto ca_cert = api::cert_from_pem(ca_cert_pem);
+  auto ca_key = api::key_from_pem(ca_key_pem);
+  auto csr = api::csr_from_pem(csr_pem);
+  if (!ca_cert) return ca_cert.err();
+  if (!ca_key) return ca_key.err();
+  if (!csr) return make_error(errc::invalid_input, "csr: " + csr.err().message, "csr");
+  auto cert = api::sign_csr(*ca_cert, *ca_key, *csr);
+  if (!cert) return cert.err();
+  return api::to_pem(*cert);
+}
+
 uint32_t next_node_id(context& ctx) {
   uint32_t highest = 0;
   for (const auto& o : ctx.domain.state().list("node")) {
@@ -136,7 +150,7 @@ result<json> join_payload(context& ctx, const join_request& j, uint32_t node_id)
     if (!*r)
       return r->err();
   }
-  auto cert = api::sign_csr(*ca_cert, *ca_key, j.csr);
+  auto cert = sign_node_csr(*ca_cert, *ca_key, j.csr);
   if (!cert)
     return cert.err();
   return json{{"node_id", node_id},
@@ -167,9 +181,10 @@ awaitable<api::response> join(context& ctx, api::request_context& r) {
   if (auto s = domain::validate_object("node", j->name, node); !s) {
     co_return api::error_response(s.err());
   }
-  auto written =
-      co_await commit(ctx, write_request{write_request::type::apply,
-                                         {change{change::op_type::put, "node", j->name, node, 0}}});
+  // (Requests are built before co_await: GCC 12 miscompiles braced aggregates there.)
+  write_request request{write_request::type::apply,
+                        {change{change::op_type::put, "node", j->name, node, 0}}};
+  auto written = co_await commit(ctx, std::move(request));
   if (written.status != 200)
     co_return written;
   // The write's apply hook has rewritten corosync.conf with the new node.
@@ -196,9 +211,10 @@ awaitable<api::response> set_mode(context& ctx, api::request_context& r) {
         make_error(errc::not_found, "node '" + r.params.at("name") + "' does not exist"));
   }
   node->value["mode"] = mode;
-  co_return co_await commit(ctx, write_request{write_request::type::apply,
-                                               {change{change::op_type::put, "node", node->name,
-                                                       node->value, node->version}}});
+  write_request request{write_request::type::apply,
+                        {change{change::op_type::put, "node", node->name, node->value,
+                                node->version}}};
+  co_return co_await commit(ctx, std::move(request));
 }
 
 awaitable<api::response> remove_node(context& ctx, api::request_context& r) {
@@ -219,10 +235,10 @@ awaitable<api::response> remove_node(context& ctx, api::request_context& r) {
                             "' is still a running cluster member; stop its services or power it "
                             "off first (or force the removal)"));
   }
-  co_return co_await commit(
-      ctx,
-      write_request{write_request::type::apply,
-                    {change{change::op_type::remove, "node", node->name, json(), node->version}}});
+  write_request request{write_request::type::apply,
+                        {change{change::op_type::remove, "node", node->name, json(),
+                                node->version}}};
+  co_return co_await commit(ctx, std::move(request));
 }
 
 }  // namespace

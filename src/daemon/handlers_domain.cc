@@ -1,6 +1,7 @@
 // Domain objects, staged changes and backup (docs/api.md).
 #include "api/password.h"
 #include "daemon/handlers.h"
+#include "domain/backup.h"
 #include "domain/schema.h"
 
 namespace vcube::daemon {
@@ -123,9 +124,10 @@ result<change> parse_put(context& ctx, api::request_context& r, bool& stage) {
 }
 
 awaitable<api::response> stage_or_commit(context& ctx, change c, bool stage) {
-  if (!stage)
-    co_return co_await commit(ctx, write_request{write_request::type::apply, {c}});
-  auto response = co_await commit(ctx, write_request{write_request::type::stage, {c}});
+  // (Built before co_await: GCC 12 miscompiles braced aggregates there.)
+  write_request request{stage ? write_request::type::stage : write_request::type::apply, {c}};
+  auto response = co_await commit(ctx, std::move(request));
+  if (!stage) co_return response;
   if (response.status == 200) {
     response.body = {{"staged", ctx.domain.state().staged().size()},
                      {"version", response.body["version"]}};
@@ -182,61 +184,24 @@ awaitable<api::response> activate(context& ctx, api::request_context&) {
   if (ctx.domain.state().staged().empty()) {
     co_return api::error_response(make_error(errc::conflict, "there are no staged changes"));
   }
-  co_return co_await commit(ctx, write_request{write_request::type::activate, {}});
+  write_request request{write_request::type::activate, {}};
+  co_return co_await commit(ctx, std::move(request));
 }
 
 awaitable<api::response> discard(context& ctx, api::request_context&) {
-  co_return co_await commit(ctx, write_request{write_request::type::discard, {}});
+  write_request request{write_request::type::discard, {}};
+  co_return co_await commit(ctx, std::move(request));
 }
 
 awaitable<api::response> export_backup(context& ctx, api::request_context&) {
   co_return json_response(ctx.domain.state().export_backup(ctx.node.cluster));
 }
 
-// A backup document (GET /backup) as one import request. Node objects stay
-// as they are: they describe this cluster's membership, not the backup's.
-result<write_request> parse_backup(const json& doc) {
-  if (auto s = reject_unknown_fields(
-          doc, {"format", "format_version", "cluster", "version", "objects"}, "");
-      !s) {
-    return s.err();
-  }
-  if (doc.value("format", "") != "vcube-domain-backup" || doc.value("format_version", 0) != 1) {
-    return make_error(errc::invalid_input,
-                      "not a vcube domain backup (expected format vcube-domain-backup, version 1)",
-                      "format");
-  }
-  if (!doc.contains("objects") || !doc["objects"].is_object()) {
-    return make_error(errc::invalid_input, "'objects' must be an object of kinds", "objects");
-  }
-  write_request request{write_request::type::import, {}};
-  for (const auto& [kind, objects] : doc["objects"].items()) {
-    if (auto s = check_kind(kind); !s)
-      return make_error(errc::invalid_input, s.err().message, "objects." + kind);
-    if (kind == "node")
-      continue;
-    if (!objects.is_object()) {
-      return make_error(errc::invalid_input, "objects." + kind + " must be an object",
-                        "objects." + kind);
-    }
-    for (const auto& [name, value] : objects.items()) {
-      std::string where = "objects." + kind + "." + name;
-      if (auto s = domain::validate_name(kind, name); !s)
-        return make_error(errc::invalid_input, s.err().message, where);
-      if (auto s = domain::validate_object(kind, name, value); !s) {
-        return make_error(errc::invalid_input, s.err().message, where + "." + s.err().field);
-      }
-      request.changes.push_back(change{change::op_type::put, kind, name, value, std::nullopt});
-    }
-  }
-  return request;
-}
-
 awaitable<api::response> import_backup(context& ctx, api::request_context& r) {
   auto body = r.body_json();
   if (!body)
     co_return api::error_response(body.err());
-  auto request = parse_backup(*body);
+  auto request = domain::import_request(*body);
   if (!request)
     co_return api::error_response(request.err());
   co_return co_await commit(ctx, std::move(*request));

@@ -53,7 +53,7 @@ awaitable<api::response> login(context& ctx, api::request_context& request) {
     co_return api::error_response(make_error(errc::unauthorized, "wrong user name or password"));
   }
   int64_t expires = unix_now() + ctx.token_lifetime.count();
-  std::string token = api::issue_token(ctx.auth_secret, user, expires);
+  std::string token = api::token_signer(ctx.auth_secret).issue(user, expires);
   auto response = json_response({{"token", token},
                                  {"user", user},
                                  {"roles", effective_roles(ctx.domain.state(), object->value)},
@@ -68,7 +68,7 @@ awaitable<api::response> login(context& ctx, api::request_context& request) {
 }  // namespace
 
 result<api::principal> authenticate(context& ctx, std::string_view token) {
-  auto user = api::verify_token(ctx.auth_secret, token, unix_now());
+  auto user = api::token_signer(ctx.auth_secret).verify(token, unix_now());
   if (!user)
     return user.err();
   if (*user == "root")

@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "api/tls.h"
-#include "api/token.h"
+#include "api/tls_context.h"
 #include "cluster/corosync_conf.h"
 #include "cluster/corosync_service.h"
 #include "common/paths.h"
@@ -49,7 +48,10 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
                          std::unique_ptr<domain::store> store, std::string auth_secret)
     : io_(io), node_(std::move(node)), store_(std::move(store)) {
   domain_ = std::make_unique<domain::domain_service>(
-      io_, *store_, [this](std::string payload) { link_->send(std::move(payload)); });
+      io_, *store_, [this](std::string payload) {
+        // Only when the queue is over its bound; the write then times out.
+        if (auto s = link_->send(std::move(payload)); !s) spdlog::error("{}", s.err().message);
+      });
   cluster::corosync_callbacks callbacks;
   callbacks.on_membership = [this](const std::vector<cluster::member>& members) {
     std::vector<uint32_t> ids;
@@ -71,9 +73,6 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
     on_applied(changes, replaced);
   });
   context_ = std::make_unique<context>(context{node_, *link_, *domain_, std::move(auth_secret)});
-  add_session_routes(router_, *context_);
-  add_cluster_routes(router_, *context_);
-  add_domain_routes(router_, *context_);
 }
 
 node_daemon::~node_daemon() = default;
@@ -83,12 +82,19 @@ status node_daemon::start() {
   auto key = env::read_file(paths::node_key);
   if (!cert) return cert.err();
   if (!key) return key.err();
-  auto ssl = api::make_server_ssl_context(*cert, *key);
+  auto ssl = api::make_server_context(*cert, *key);
   if (!ssl) return ssl.err();
+  api::router routes;
+  add_session_routes(routes, *context_);
+  add_cluster_routes(routes, *context_);
+  add_domain_routes(routes, *context_);
   server_ = std::make_unique<api::http_server>(
-      io_, std::move(*ssl), router_,
+      io_.get_executor(), std::move(*ssl), std::move(routes),
       [this](std::string_view token) { return authenticate(*context_, token); });
-  if (auto s = server_->listen(node_.address, paths::api_port); !s) return s;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(node_.address, ec);
+  if (ec) return make_error(errc::invalid_input, "node.json: bad address " + node_.address);
+  if (auto port = server_->listen({address, paths::api_port}); !port) return port.err();
   link_->start();
   spdlog::info("vcubed {} (node id {}) of cluster {} listening on https://{}:{}", node_.name,
                node_.node_id, node_.cluster, node_.address, paths::api_port);

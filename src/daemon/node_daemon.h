@@ -37,7 +37,6 @@ class node_daemon {
   std::unique_ptr<cluster::corosync_link> link_;
   std::unique_ptr<domain::domain_service> domain_;
   std::unique_ptr<context> context_;
-  api::router router_;
   std::unique_ptr<api::http_server> server_;
 };
 

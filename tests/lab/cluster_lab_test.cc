@@ -161,7 +161,7 @@ TEST_F(ThreeNodeLab, BadInputGetsTheRightErrorAndChangesNothing) {
   ASSERT_TRUE(wait_until(converged, 30s));
   uint64_t before = version_of(1);
   auto& n1 = lab_->node(1);
-  auto malformed = n1.call_raw(http::verb::put, "/api/v1/domain/host/x", "{\"value\": {");
+  auto malformed = n1.call_raw("PUT", "/api/v1/domain/host/x", "{\"value\": {");
   EXPECT_EQ(malformed.status, 400u);
   EXPECT_EQ(malformed.body["error"]["code"], "invalid_input");
   auto unknown = put(1, "network", "bad", {{"vlan", 1}, {"cidr", "192.0.2.0/24"}, {"mtu", 1500}, {"colour", "red"}});
@@ -170,7 +170,7 @@ TEST_F(ThreeNodeLab, BadInputGetsTheRightErrorAndChangesNothing) {
   auto range = put(1, "network", "bad", {{"vlan", 1}, {"cidr", "192.0.2.0/24"}, {"mtu", 70000}});
   EXPECT_EQ(range.status, 400u);
   EXPECT_EQ(range.body["error"]["field"], "mtu") << range.body.dump();
-  auto big = n1.call_raw(http::verb::put, "/api/v1/domain/host/x",
+  auto big = n1.call_raw("PUT", "/api/v1/domain/host/x",
                          "{\"value\": {\"address\": \"" + std::string(2 << 20, 'a') + "\"}}");
   EXPECT_EQ(big.status, 413u);
   auto anonymous = n1.call(http::verb::get, "/api/v1/domain/host", {}, false);

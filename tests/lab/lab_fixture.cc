@@ -33,25 +33,37 @@ std::string skip_reason() {
   return {};
 }
 
-node_api::node_api(std::string address, std::string ca_pem) : address_(std::move(address)) {
-  api::client_tls tls;
-  tls.ca_pem = std::move(ca_pem);
-  client_ = std::make_unique<api::client>("https://" + address_ + ":8001", tls);
+node_api::node_api(std::string address, std::string ca_pem, std::string ca_file)
+    : address_(std::move(address)), ca_file_(std::move(ca_file)) {
+  auto created =
+      api::client::create("https://" + address_ + ":8001", api::tls_trust::trust_ca(ca_pem));
+  if (created) client_ = std::move(*created);
 }
 
 answer node_api::call(http::verb verb, const std::string& target, std::optional<json> body,
                       bool with_token) {
   std::optional<std::string> token;
   if (with_token) token = token_;
+  if (!client_) return answer{0, json(), "no client"};
   auto r = client_->request(verb, target, std::move(body), token);
   if (!r) return answer{0, json(), r.err().message};
   return answer{r->status, r->body, {}};
 }
 
-answer node_api::call_raw(http::verb verb, const std::string& target, const std::string& body) {
-  auto r = client_->request_raw(verb, target, body, token_);
+answer node_api::call_raw(const std::string& method, const std::string& target,
+                          const std::string& body) {
+  auto r = env::run({"curl", "-sS", "--max-time", "30", "--cacert", ca_file_, "-X", method, "-H",
+                     "Content-Type: application/json", "-H", "Authorization: Bearer " + token_,
+                     "--data-binary", "@-", "-w", "\n%{http_code}",
+                     "https://" + address_ + ":8001" + target},
+                    body);
   if (!r) return answer{0, json(), r.err().message};
-  return answer{r->status, r->body, {}};
+  if (r->exit_code != 0) return answer{0, json(), "curl: " + r->err};
+  auto split = r->out.rfind('\n');
+  answer a{static_cast<unsigned>(std::atoi(r->out.c_str() + split + 1)), json(), {}};
+  auto parsed = parse_json(r->out.substr(0, split));
+  if (parsed) a.body = *parsed;
+  return a;
 }
 
 std::unique_ptr<lab_cluster> lab_cluster::up(int nodes, std::string& why) {
@@ -62,7 +74,8 @@ std::unique_ptr<lab_cluster> lab_cluster::up(int nodes, std::string& why) {
     return nullptr;
   }
   auto state = lab::read_lab_state();
-  auto ca = env::read_file("/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
+  const std::string ca_file = "/var/lib/vcube-lab/n1/etc-vcube/ca.crt";
+  auto ca = env::read_file(ca_file);
   if (!state || !ca) {
     why = "lab state or CA certificate missing after lab up";
     return nullptr;
@@ -70,7 +83,7 @@ std::unique_ptr<lab_cluster> lab_cluster::up(int nodes, std::string& why) {
   auto cluster = std::unique_ptr<lab_cluster>(new lab_cluster());
   cluster->password_ = state->admin_password;
   for (const auto& address : state->node_addresses) {
-    auto api = std::make_unique<node_api>(address, *ca);
+    auto api = std::make_unique<node_api>(address, *ca, ca_file);
     auto login = api->call(http::verb::post, "/api/v1/login",
                            json{{"user", "admin"}, {"password", state->admin_password}}, false);
     if (login.status != 200) {

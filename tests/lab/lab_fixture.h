@@ -15,6 +15,8 @@
 
 namespace vcube::labtest {
 
+namespace http = boost::beast::http;
+
 // The vcube executable of this build.
 std::string vcube_exe();
 // Runs `vcube ARGS...` (e.g. {"lab", "kill", "2"}); returns exit code, output in `out`.
@@ -31,16 +33,17 @@ struct answer {
 // One node's API, logged in as admin.
 class node_api {
  public:
-  node_api(std::string address, std::string ca_pem);
+  node_api(std::string address, std::string ca_pem, std::string ca_file);
   void set_token(std::string token) { token_ = std::move(token); }
   answer call(http::verb verb, const std::string& target, std::optional<json> body = {},
               bool with_token = true);
-  // A raw request body (for malformed JSON and oversized bodies).
-  answer call_raw(http::verb verb, const std::string& target, const std::string& body);
+  // A raw request body (malformed JSON, oversized bodies), sent with curl.
+  answer call_raw(const std::string& method, const std::string& target, const std::string& body);
   const std::string& address() const { return address_; }
 
  private:
   std::string address_;
+  std::string ca_file_;
   std::unique_ptr<api::client> client_;
   std::string token_;
 };

@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+
+namespace vcube::cli {
+namespace {
+
+TEST(Assignment, ParsesJsonValuesAndFallsBackToStrings) {
+  auto number = parse_assignment("mtu=9000");
+  ASSERT_TRUE(number.ok());
+  EXPECT_EQ(number->first, "mtu");
+  EXPECT_EQ(number->second, json(9000));
+  auto list = parse_assignment(R"(dns_servers=["192.0.2.53"])");
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->second.is_array());
+  auto text = parse_assignment("cidr=192.0.2.0/24");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->second, json("192.0.2.0/24"));
+  auto with_equals = parse_assignment("description=a=b");
+  ASSERT_TRUE(with_equals.ok());
+  EXPECT_EQ(with_equals->second, json("a=b"));
+}
+
+TEST(Assignment, RefusesMissingKey) {
+  EXPECT_FALSE(parse_assignment("novalue").ok());
+  EXPECT_FALSE(parse_assignment("=x").ok());
+}
+
+TEST(Table, AlignsColumns) {
+  table t({"ID", "NODE"});
+  t.add({"1", "first"});
+  t.add({"10", "n"});
+  std::ostringstream out;
+  t.print(out);
+  EXPECT_EQ(out.str(), "ID  NODE\n1   first\n10  n\n");
+}
+
+}  // namespace
+}  // namespace vcube::cli
