@@ -94,6 +94,13 @@ void corosync_link::impl::connect() {
     flush();
 }
 
+cpg_name corosync_link::impl::group_name() const {
+  cpg_name name{};
+  name.length = static_cast<uint32_t>(group.size());
+  memcpy(name.value, group.data(), group.size());
+  return name;
+}
+
 // Opens every handle; on failure returns why (the caller closes what opened).
 std::optional<std::string> corosync_link::impl::open_handles() {
   cmap_handle_t cmap_handle = 0;
@@ -113,9 +120,7 @@ std::optional<std::string> corosync_link::impl::open_handles() {
   cpg = cpg_handle;
   if (rc = cpg_local_get(*cpg, &local_node_id); rc != CS_OK)
     return cs_message("cpg_local_get", rc);
-  cpg_name name{};
-  name.length = static_cast<uint32_t>(group.size());
-  memcpy(name.value, group.data(), group.size());
+  cpg_name name = group_name();
   if (rc = cpg_join(*cpg, &name); rc != CS_OK)
     return cs_message("cpg_join", rc);
 
@@ -151,9 +156,7 @@ void corosync_link::impl::close_handles(bool should_leave) {
     votequorum_fd->release();
   votequorum_fd.reset();
   if (cpg && should_leave && is_connected) {
-    cpg_name name{};
-    name.length = static_cast<uint32_t>(group.size());
-    memcpy(name.value, group.data(), group.size());
+    cpg_name name = group_name();
     cpg_leave(*cpg, &name);
   }
   if (cpg)

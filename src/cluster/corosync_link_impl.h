@@ -105,6 +105,7 @@ struct corosync_link::impl {
 
   void connect();
   std::optional<std::string> open_handles();
+  cpg_name group_name() const;
   void close_handles(bool should_leave);
   void lose_connection(const std::string& why);
   void schedule_reconnect();

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,8 +172,31 @@ void start_single_node_corosync() {
   ASSERT_TRUE(validate_corosync_config(config).ok());
   auto written = write_corosync_files(render_corosync_conf(config), generate_authkey());
   ASSERT_TRUE(written.ok()) << written.err().message;
+  struct stat conf {
+  }, key{};
+  ASSERT_EQ(stat("/etc/corosync/corosync.conf", &conf), 0);
+  ASSERT_EQ(stat("/etc/corosync/authkey", &key), 0);
+  EXPECT_EQ(conf.st_mode & 07777, 0644u);
+  EXPECT_EQ(key.st_mode & 07777, 0400u);
+  EXPECT_EQ(key.st_size, static_cast<off_t>(corosync_authkey_bytes));
   auto started = start_corosync(20s);
   ASSERT_TRUE(started.ok()) << describe(started);
+  EXPECT_TRUE(is_corosync_running());
+  auto again = start_corosync(1s);
+  EXPECT_TRUE(again.ok()) << "starting a running corosync: " << describe(again);
+}
+
+// Rewrites the config with a new config_version and reloads corosync.
+void check_reload() {
+  corosync_config config{"vct-cs", 2, {{1, "vct-node1", "127.0.0.1"}}, 3000};
+  auto key = env::read_file("/etc/corosync/authkey");
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(write_corosync_files(render_corosync_conf(config), *key).ok());
+  auto reloaded = reload_corosync();
+  ASSERT_TRUE(reloaded.ok()) << describe(reloaded);
+  auto version = env::run_checked({"corosync-cmapctl", "-g", "totem.config_version"});
+  ASSERT_TRUE(version.ok()) << version.err().message;
+  EXPECT_NE(version->find("= 2"), std::string::npos) << *version;
 }
 
 void check_connected_view(asio::io_context& io, corosync_link& link, recorder& r) {
@@ -297,7 +321,7 @@ TEST_F(corosync_lab, link_waits_for_corosync_then_sends_a_burst_in_order) {
   });
 }
 
-TEST_F(corosync_lab, destroying_a_connected_link_leaves_nothing_behind) {
+TEST_F(corosync_lab, destroying_a_connected_link_leaves_nothing_behind_and_reload_works) {
   run_in_namespaces([] {
     start_single_node_corosync();
     if (::testing::Test::HasFatalFailure())
@@ -314,6 +338,7 @@ TEST_F(corosync_lab, destroying_a_connected_link_leaves_nothing_behind) {
         io, [] { return false; }, 200ms);
     EXPECT_TRUE(r.messages.empty()) << "a callback ran after the link was destroyed";
     EXPECT_EQ(io.poll(), 0u) << "handlers still pending after destruction";
+    check_reload();
     auto stopped = stop_corosync(15s);
     EXPECT_TRUE(stopped.ok()) << describe(stopped);
   });
