@@ -18,8 +18,6 @@ namespace {
 
 constexpr size_t salt_bytes = 16;
 constexpr size_t hash_bytes = 32;
-constexpr size_t hash_bytes_min = 16;
-constexpr size_t hash_bytes_max = 64;
 // Bounds the cost a stored hash may demand (a corrupt or hostile entry must not
 // make verification take seconds or gigabytes).
 constexpr uint64_t scrypt_memory_bytes_max = 256ull << 20;
@@ -115,8 +113,7 @@ bool verify_password(std::string_view password, std::string_view encoded) {
   auto params = parse_params(parts[2]);
   auto salt = base64_decode_std(parts[3]);
   auto expected = base64_decode_std(parts[4]);
-  if (!params || !salt || salt->empty() || !expected || expected->size() < hash_bytes_min ||
-      expected->size() > hash_bytes_max)
+  if (!params || !salt || salt->empty() || !expected || expected->size() != hash_bytes)
     return false;
   auto key = derive(password, *salt, *params, expected->size());
   return key && CRYPTO_memcmp(key->data(), expected->data(), key->size()) == 0;
