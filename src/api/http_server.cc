@@ -140,7 +140,7 @@ result<unsigned short> http_server::listen(const asio::ip::tcp::endpoint& endpoi
   }
   unsigned short port = acceptor.local_endpoint(ec).port();
   asio::co_spawn(state_->strand, accept_loop(state_), log_exception{"accept loop"});
-  spdlog::info("api: listening on {}", where);
+  spdlog::info("api: listening on {}:{}", endpoint.address().to_string(), port);
   return port;
 }
 
