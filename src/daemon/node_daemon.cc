@@ -55,14 +55,21 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
   cluster::corosync_callbacks callbacks;
   callbacks.on_membership = [this](const std::vector<cluster::member>& members) {
     std::vector<uint32_t> ids;
-    for (const auto& m : members) ids.push_back(m.node_id);
+    std::string names;
+    for (const auto& m : members) {
+      ids.push_back(m.node_id);
+      names += (names.empty() ? "" : ", ") + (m.name.empty() ? std::to_string(m.node_id) : m.name);
+    }
+    spdlog::info("membership: {}", names);
     domain_->on_membership(ids);
   };
   callbacks.on_message = [this](uint32_t from, std::string_view payload) {
     domain_->on_message(from, payload);
   };
   callbacks.on_quorum = [this](const cluster::quorum_info& q) {
-    domain_->on_quorum(q.is_quorate, q.total_votes, q.quorum_votes);
+    spdlog::info("quorum: {} ({} of {} votes, {} needed)", q.is_quorate ? "yes" : "no",
+                 q.total_votes, q.expected_votes, q.quorum_votes);
+    domain_->on_quorum(q.is_quorate, q.total_votes, q.quorum_votes, q.expected_votes);
   };
   callbacks.on_connection = [this](bool is_connected) {
     spdlog::info("corosync {}", is_connected ? "connected" : "connection lost");

@@ -58,10 +58,12 @@ void domain_service::on_message(uint32_t from_node_id, std::string_view payload)
   flush();
 }
 
-void domain_service::on_quorum(bool is_quorate, uint32_t total_votes, uint32_t quorum_votes) {
+void domain_service::on_quorum(bool is_quorate, uint32_t total_votes, uint32_t quorum_votes,
+                               uint32_t expected_votes) {
   is_quorate_ = is_quorate;
   total_votes_ = total_votes;
   quorum_votes_ = quorum_votes;
+  expected_votes_ = expected_votes;
   replicator_.set_quorate(is_quorate);
   flush();
 }
@@ -74,7 +76,7 @@ status domain_service::writable() const {
                       "not connected to corosync; writes resume when the connection is back");
   if (!is_quorate_)
     return make_error(errc::no_quorum, "no quorum: " + std::to_string(total_votes_) + " of " +
-                                           std::to_string(std::max(total_votes_, quorum_votes_)) +
+                                           std::to_string(std::max(total_votes_, expected_votes_)) +
                                            " votes present, " + std::to_string(quorum_votes_) +
                                            " needed; writes are refused until the cluster "
                                            "regains quorum");

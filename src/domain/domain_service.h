@@ -39,7 +39,8 @@ class domain_service {
   void on_connection(bool is_connected, uint32_t self_node_id);
   void on_membership(const std::vector<uint32_t>& member_ids);  // sorted, includes self
   void on_message(uint32_t from_node_id, std::string_view payload);
-  void on_quorum(bool is_quorate, uint32_t total_votes, uint32_t quorum_votes);
+  void on_quorum(bool is_quorate, uint32_t total_votes, uint32_t quorum_votes,
+                 uint32_t expected_votes);
 
   // ok, or why a write would be refused now: unavailable (not connected to
   // corosync, synchronising, shutting down) or no_quorum (votes present/needed).
@@ -80,6 +81,7 @@ class domain_service {
   bool is_quorate_ = false;
   uint32_t total_votes_ = 0;
   uint32_t quorum_votes_ = 0;
+  uint32_t expected_votes_ = 0;
   bool is_stopped_ = false;
 };
 

@@ -24,6 +24,17 @@ int run_vcube(const std::vector<std::string>& args, std::string* out) {
   return r->exit_code;
 }
 
+cli_answer node_cli(int k, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {vcube_exe(), "lab", "exec", std::to_string(k), "--",
+                                   vcube_exe(), "--json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = env::run(argv, {}, std::chrono::minutes(1));
+  if (!r) return cli_answer{-1, json(), r.err().message};
+  cli_answer a{r->exit_code, json::object(), r->err};
+  if (auto parsed = parse_json(r->out)) a.body = *parsed;
+  return a;
+}
+
 std::string skip_reason() {
   if (geteuid() != 0) return "lab tests need root (network and mount namespaces)";
   auto probe = env::run({"ip", "netns", "add", "vcube-lab-probe"});
@@ -46,8 +57,8 @@ answer node_api::call(http::verb verb, const std::string& target, std::optional<
   if (with_token) token = token_;
   if (!client_) return answer{0, json(), "no client"};
   auto r = client_->request(verb, target, std::move(body), token);
-  if (!r) return answer{0, json(), r.err().message};
-  return answer{r->status, r->body, {}};
+  if (!r) return answer{0, json::object(), r.err().message};
+  return answer{r->status, r->body.is_null() ? json::object() : r->body, {}};
 }
 
 answer node_api::call_raw(const std::string& method, const std::string& target,

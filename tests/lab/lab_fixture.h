@@ -21,6 +21,14 @@ namespace http = boost::beast::http;
 std::string vcube_exe();
 // Runs `vcube ARGS...` (e.g. {"lab", "kill", "2"}); returns exit code, output in `out`.
 int run_vcube(const std::vector<std::string>& args, std::string* out = nullptr);
+// Runs `vcube --json ARGS...` inside lab node k (through `vcube lab exec`), as
+// root on that node: the way to reach a node whose links are cut.
+struct cli_answer {
+  int exit_code = -1;
+  json body;          // stdout parsed as JSON (null if it is not)
+  std::string error;  // stderr
+};
+cli_answer node_cli(int k, const std::vector<std::string>& args);
 // Why lab tests cannot run here, or "" when they can.
 std::string skip_reason();
 

@@ -31,7 +31,7 @@ struct loopback {
 
   void bring_up(bool is_quorate = true) {
     service->on_connection(true, 1);
-    service->on_quorum(is_quorate, is_quorate ? 1 : 1, is_quorate ? 1 : 2);
+    service->on_quorum(is_quorate, is_quorate ? 1 : 1, is_quorate ? 1 : 2, 2);
     service->on_membership({1});
     run_until([&] { return service->is_synced(); });
   }
@@ -54,14 +54,14 @@ TEST(domain_service, refuses_writes_until_connected_quorate_and_synced) {
   loopback node;
   EXPECT_EQ(node.service->writable().err().code, errc::unavailable);
   node.service->on_connection(true, 1);
-  node.service->on_quorum(false, 1, 2);
+  node.service->on_quorum(false, 1, 2, 3);
   auto s = node.service->writable();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.err().code, errc::no_quorum);
   EXPECT_EQ(s.err().message,
-            "no quorum: 1 of 2 votes present, 2 needed; writes are refused until the cluster "
+            "no quorum: 1 of 3 votes present, 2 needed; writes are refused until the cluster "
             "regains quorum");
-  node.service->on_quorum(true, 2, 2);
+  node.service->on_quorum(true, 2, 2, 3);
   EXPECT_EQ(node.service->writable().err().code, errc::unavailable);  // not synced yet
   node.service->on_membership({1});
   node.run_until([&] { return node.service->is_synced(); });
