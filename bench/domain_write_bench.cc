@@ -77,13 +77,28 @@ int main(int argc, char** argv) {
     }
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
+  // Baseline: the same API path without replication (a read of the same objects).
+  std::vector<double> read_ms;
+  for (int i = 0; i < writes; ++i) {
+    auto t0 = clock_type::now();
+    auto r = n1.call(labtest::http::verb::get, "/api/v1/domain/host/bench-" + std::to_string(i % 100));
+    auto t1 = clock_type::now();
+    if (r.status != 200) {
+      std::cerr << "read " << i << " failed: " << r.body.dump() << r.transport_error << '\n';
+      return 1;
+    }
+    read_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
   std::this_thread::sleep_for(std::chrono::seconds(5));  // let the daemons go idle (measurement, not sync)
   auto rss = vcubed_rss_kib();
   std::printf("| metric | value | goal |\n|---|---|---|\n");
   std::printf("| domain write commit latency p50 (%d sequential writes, 3 nodes) | %.2f ms | |\n",
               writes, percentile(ms, 0.50));
+  std::printf("| domain write commit latency p90 | %.2f ms | |\n", percentile(ms, 0.90));
   std::printf("| domain write commit latency p99 | %.2f ms | <= 10 ms |\n", percentile(ms, 0.99));
   std::printf("| domain write commit latency max | %.2f ms | |\n", percentile(ms, 1.0));
+  std::printf("| baseline: API read of the same objects, p50 / p99 | %.2f / %.2f ms | |\n",
+              percentile(read_ms, 0.50), percentile(read_ms, 0.99));
   for (size_t i = 0; i < rss.size(); ++i) {
     std::printf("| vcubed resident memory, idle (process %zu) | %.1f MiB | <= 30 MiB |\n", i + 1,
                 static_cast<double>(rss[i]) / 1024.0);
