@@ -70,6 +70,12 @@ std::variant<std::optional<principal>, response> authorize(const authenticator& 
 
 }  // namespace
 
+std::pair<std::string, std::string> token_cookie_header(std::string_view token, int64_t max_age_s) {
+  return {"Set-Cookie", std::string(token_cookie) + "=" + std::string(token) +
+                            "; Path=/; Max-Age=" + std::to_string(max_age_s) +
+                            "; HttpOnly; Secure; SameSite=Strict"};
+}
+
 std::optional<std::string> request_token(const http_request& request) {
   auto authorization = request.find(http::field::authorization);
   if (authorization != request.end()) {

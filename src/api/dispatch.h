@@ -14,6 +14,10 @@ namespace vcube::api {
 
 inline constexpr std::string_view token_cookie = "vcube_token";
 
+// The Set-Cookie header that hands `token` to a browser (login):
+// "vcube_token=T; Path=/; Max-Age=N; HttpOnly; Secure; SameSite=Strict".
+std::pair<std::string, std::string> token_cookie_header(std::string_view token, int64_t max_age_s);
+
 // The token from "Authorization: Bearer X", else from the vcube_token cookie.
 std::optional<std::string> request_token(const http_request& request);
 

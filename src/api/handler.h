@@ -1,5 +1,6 @@
 // What an endpoint handler sees and returns. Handlers are coroutines on the
-// connection's strand; they return errors as responses (error_response), and
+// connection's strand (handlers of different connections run in parallel when
+// several threads run the server's executor); they return errors as responses (error_response), and
 // an exception escaping one becomes a logged 500, never a crash.
 #pragma once
 
@@ -67,7 +68,8 @@ using handler = std::function<awaitable<response>(request_context&)>;
 enum class access { public_, authenticated, admin };
 
 // Turns a token (from "Authorization: Bearer X" or the vcube_token cookie)
-// into a principal; supplied by the daemon. Called on the connection's strand.
+// into a principal; supplied by the daemon. Called on the connection's strand,
+// so concurrently from several connections when several threads run the server.
 using authenticator = std::function<result<principal>(std::string_view token)>;
 
 }  // namespace vcube::api

@@ -180,6 +180,15 @@ TEST_F(DispatchTest, BodyJsonRefusesMalformedAndNonObjects) {
   EXPECT_EQ((*context.body_json())["a"], 1);
 }
 
+TEST(TokenCookieTest, IsHttpOnlySecureStrictAndReadBack) {
+  auto [name, value] = token_cookie_header("abc", 3600);
+  EXPECT_EQ(name, "Set-Cookie");
+  EXPECT_EQ(value, "vcube_token=abc; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict");
+  http_request request{http::verb::get, "/", 11};
+  request.set(http::field::cookie, "vcube_token=abc");
+  EXPECT_EQ(request_token(request), "abc");
+}
+
 TEST(ToHttpResponseTest, SerializesJsonAndHeaders) {
   response r{201, {{"x", "\xff"}}, {{"Set-Cookie", "vcube_token=t; HttpOnly"}}};
   auto message = to_http_response(r, 11, false);
