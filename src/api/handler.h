@@ -1,7 +1,8 @@
 // What an endpoint handler sees and returns. Handlers are coroutines on the
 // connection's strand (handlers of different connections run in parallel when
-// several threads run the server's executor); they return errors as responses (error_response), and
-// an exception escaping one becomes a logged 500, never a crash.
+// several threads run the server's executor); they return errors as
+// responses (error_response), and an exception escaping one becomes a logged
+// 500, never a crash.
 #pragma once
 
 #include "common/asio.h"  // first: fixes Boost 1.74's missing <utility>
