@@ -49,6 +49,17 @@ void corosync_link::impl::on_quorum_notify(votequorum_handle_t handle, uint64_t,
   static_cast<impl*>(context)->events.push_back(std::move(event));
 }
 
+void corosync_link::impl::on_expected_votes_notify(votequorum_handle_t handle, uint64_t,
+                                                   uint32_t) {
+  void* context = nullptr;
+  votequorum_context_get(handle, &context);
+  auto* self = static_cast<impl*>(context);
+  link_event event;
+  event.what = link_event::kind::quorum;
+  event.is_quorate = self->quorum.is_quorate;  // refresh_quorum reads the rest
+  self->events.push_back(std::move(event));
+}
+
 // ---- connection life cycle ----
 
 void corosync_link::impl::start() {
@@ -126,6 +137,7 @@ std::optional<std::string> corosync_link::impl::open_handles() {
 
   votequorum_callbacks_t vq_callbacks{};
   vq_callbacks.votequorum_quorum_notify_fn = &impl::on_quorum_notify;
+  vq_callbacks.votequorum_expectedvotes_notify_fn = &impl::on_expected_votes_notify;
   votequorum_handle_t vq_handle = 0;
   if (rc = votequorum_initialize(&vq_handle, &vq_callbacks); rc != CS_OK)
     return cs_message("votequorum_initialize", rc);

@@ -127,6 +127,10 @@ struct corosync_link::impl {
                              const cpg_address* joined, size_t joined_count);
   static void on_quorum_notify(votequorum_handle_t handle, uint64_t context, uint32_t quorate,
                                uint32_t node_count, votequorum_node_t nodes[]);
+  // Expected votes change without a membership change when corosync.conf's
+  // nodelist is reloaded (a node added or removed).
+  static void on_expected_votes_notify(votequorum_handle_t handle, uint64_t context,
+                                       uint32_t expected_votes);
 };
 
 }  // namespace vcube::cluster

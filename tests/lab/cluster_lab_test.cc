@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/tls.h"
+#include "env/files.h"
 #include "tests/lab/lab_fixture.h"
 
 namespace vcube::labtest {
@@ -258,6 +259,73 @@ TEST_F(ThreeNodeLab, BackupExportsAndImports) {
   ASSERT_EQ(restored.status, 200u) << restored.body.dump();
   EXPECT_EQ(n1.call(http::verb::get, "/api/v1/domain/host/after-backup").status, 404u);
   EXPECT_EQ(n1.call(http::verb::get, "/api/v1/domain/node/n3").status, 200u);
+}
+
+TEST_F(ThreeNodeLab, RolesLimitWhatAUserMayDo) {
+  auto created = put(1, "user", "watcher", {{"password", "watcher-password"}, {"roles", {"viewer"}}});
+  ASSERT_EQ(created.status, 200u) << created.body.dump();
+  auto shown = lab_->node(2).call(http::verb::get, "/api/v1/domain/user/watcher");
+  EXPECT_FALSE(shown.body["value"].contains("password_hash")) << shown.body.dump();
+  node_api viewer(lab_->node(2).address(), lab_->node(2).ca_pem(), lab_->node(2).ca_file());
+  auto login = viewer.call(http::verb::post, "/api/v1/login",
+                           json{{"user", "watcher"}, {"password", "watcher-password"}}, false);
+  ASSERT_EQ(login.status, 200u) << login.body.dump();
+  viewer.set_token(login.body["token"]);
+  EXPECT_EQ(viewer.call(http::verb::get, "/api/v1/domain/host").status, 200u);
+  auto refused = viewer.call(http::verb::put, "/api/v1/domain/host/by-viewer",
+                             json{{"value", {{"address", "192.0.2.3"}}}});
+  EXPECT_EQ(refused.status, 403u) << refused.body.dump();
+  auto wrong = viewer.call(http::verb::post, "/api/v1/login",
+                           json{{"user", "watcher"}, {"password", "not-it"}}, false);
+  EXPECT_EQ(wrong.status, 401u);
+}
+
+TEST_F(ThreeNodeLab, VcubedSurvivesACorosyncRestart) {
+  ASSERT_TRUE(wait_until(converged, 30s));
+  // The node's corosync only (its pid file is in the node's private /run).
+  ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", "sh", "-c", "kill -9 $(cat /run/corosync.pid)"}),
+            0);
+  ASSERT_TRUE(wait_until([] { return !status_of(2).value("connected", true); }, 20s));
+  ASSERT_EQ(put_when_writable(1, "host", "during-restart", {{"address", "192.0.2.70"}}).status,
+            200u);
+  ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", vcube_exe(), "service", "start"}), 0);
+  EXPECT_TRUE(wait_until(converged, 60s));
+  EXPECT_EQ(lab_->node(2).call(http::verb::get, "/api/v1/domain/host/during-restart").status,
+            200u);
+  EXPECT_EQ(put_when_writable(2, "host", "after-restart", {{"address", "192.0.2.71"}}).status,
+            200u);
+}
+
+// Last: it leaves a two-node cluster.
+TEST_F(ThreeNodeLab, ZRemovedNodeLeavesCorosyncConfOnEveryMember) {
+  ASSERT_TRUE(wait_until(converged, 30s));
+  auto refused = lab_->node(1).call(http::verb::delete_, "/api/v1/nodes/n3");
+  EXPECT_EQ(refused.status, 409u) << refused.body.dump();  // still a running member
+  ASSERT_EQ(run_vcube({"lab", "kill", "3"}), 0);
+  answer removed;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        removed = lab_->node(1).call(http::verb::delete_, "/api/v1/nodes/n3");
+        return removed.status == 200;
+      },
+      30s))
+      << removed.body.dump();
+  for (int k : {1, 2}) {
+    std::string conf;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          auto text = env::read_file("/var/lib/vcube-lab/n" + std::to_string(k) +
+                                     "/etc-corosync/corosync.conf");
+          conf = text ? *text : "";
+          return !conf.empty() && conf.find("10.231.77.13") == std::string::npos;
+        },
+        10s))
+        << conf;
+  }
+  EXPECT_TRUE(wait_until([] { return status_of(2)["quorum"].value("expected_votes", 0) == 2; }, 20s))
+      << status_of(2).dump();
+  EXPECT_EQ(put_when_writable(2, "host", "after-removal", {{"address", "192.0.2.80"}}).status,
+            200u);
 }
 
 }  // namespace

@@ -45,9 +45,9 @@ std::string skip_reason() {
 }
 
 node_api::node_api(std::string address, std::string ca_pem, std::string ca_file)
-    : address_(std::move(address)), ca_file_(std::move(ca_file)) {
+    : address_(std::move(address)), ca_pem_(std::move(ca_pem)), ca_file_(std::move(ca_file)) {
   auto created =
-      api::client::create("https://" + address_ + ":8001", api::tls_trust::trust_ca(ca_pem));
+      api::client::create("https://" + address_ + ":8001", api::tls_trust::trust_ca(ca_pem_));
   if (created) client_ = std::move(*created);
 }
 

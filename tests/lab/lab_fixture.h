@@ -48,9 +48,12 @@ class node_api {
   // A raw request body (malformed JSON, oversized bodies), sent with curl.
   answer call_raw(const std::string& method, const std::string& target, const std::string& body);
   const std::string& address() const { return address_; }
+  const std::string& ca_pem() const { return ca_pem_; }
+  const std::string& ca_file() const { return ca_file_; }
 
  private:
   std::string address_;
+  std::string ca_pem_;
   std::string ca_file_;
   std::unique_ptr<api::client> client_;
   std::string token_;
