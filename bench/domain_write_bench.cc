@@ -29,7 +29,8 @@ double percentile(std::vector<double> v, double p) {
 std::vector<long> vcubed_rss_kib() {
   std::vector<long> out;
   auto r = env::run({"pgrep", "-x", "vcubed"});
-  if (!r) return out;
+  if (!r)
+    return out;
   size_t start = 0;
   while (start < r->out.size()) {
     size_t end = r->out.find('\n', start);
@@ -38,7 +39,8 @@ std::vector<long> vcubed_rss_kib() {
     std::ifstream status("/proc/" + pid + "/status");
     std::string line;
     while (std::getline(status, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) out.push_back(std::stol(line.substr(6)));
+      if (line.rfind("VmRSS:", 0) == 0)
+        out.push_back(std::stol(line.substr(6)));
     }
   }
   return out;
@@ -56,7 +58,8 @@ int main(int argc, char** argv) {
   std::string why;
   auto ca = std::ifstream("/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
   std::string ca_pem((std::istreambuf_iterator<char>(ca)), std::istreambuf_iterator<char>());
-  labtest::node_api n1(state->node_addresses.at(0), ca_pem, "/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
+  labtest::node_api n1(state->node_addresses.at(0), ca_pem,
+                       "/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
   auto login = n1.call(labtest::http::verb::post, "/api/v1/login",
                        json{{"user", "admin"}, {"password", state->admin_password}}, false);
   if (login.status != 200) {
@@ -69,7 +72,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < writes; ++i) {
     json value = {{"value", {{"address", "192.0.2." + std::to_string(i % 250 + 1)}}}};
     auto t0 = clock_type::now();
-    auto r = n1.call(labtest::http::verb::put, "/api/v1/domain/host/bench-" + std::to_string(i % 100), value);
+    auto r = n1.call(labtest::http::verb::put,
+                     "/api/v1/domain/host/bench-" + std::to_string(i % 100), value);
     auto t1 = clock_type::now();
     if (r.status != 200) {
       std::cerr << "write " << i << " failed: " << r.body.dump() << r.transport_error << '\n';
@@ -81,7 +85,8 @@ int main(int argc, char** argv) {
   std::vector<double> read_ms;
   for (int i = 0; i < writes; ++i) {
     auto t0 = clock_type::now();
-    auto r = n1.call(labtest::http::verb::get, "/api/v1/domain/host/bench-" + std::to_string(i % 100));
+    auto r =
+        n1.call(labtest::http::verb::get, "/api/v1/domain/host/bench-" + std::to_string(i % 100));
     auto t1 = clock_type::now();
     if (r.status != 200) {
       std::cerr << "read " << i << " failed: " << r.body.dump() << r.transport_error << '\n';
@@ -89,7 +94,8 @@ int main(int argc, char** argv) {
     }
     read_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
-  std::this_thread::sleep_for(std::chrono::seconds(5));  // let the daemons go idle (measurement, not sync)
+  std::this_thread::sleep_for(
+      std::chrono::seconds(5));  // let the daemons go idle (measurement, not sync)
   auto rss = vcubed_rss_kib();
   std::printf("| metric | value | goal |\n|---|---|---|\n");
   std::printf("| domain write commit latency p50 (%d sequential writes, 3 nodes) | %.2f ms | |\n",

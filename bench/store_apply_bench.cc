@@ -34,7 +34,9 @@ void BM_apply_file(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 
-void BM_apply_memory(benchmark::State& state) { apply_one_host(state, ":memory:"); }
+void BM_apply_memory(benchmark::State& state) {
+  apply_one_host(state, ":memory:");
+}
 
 BENCHMARK(BM_apply_file)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_apply_memory)->Unit(benchmark::kMicrosecond);

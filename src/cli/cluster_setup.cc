@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "api/client.h"
+#include "api/encoding.h"
 #include "api/password.h"
 #include "api/tls.h"
 #include "api/tls_context.h"
 #include "api/token.h"
 #include "cluster/corosync_conf.h"
 #include "cluster/corosync_service.h"
-#include "common/base64.h"
 #include "common/json.h"
 #include "common/paths.h"
 #include "domain/store.h"
@@ -58,22 +58,26 @@ struct node_identity {
 
 result<node_identity> make_identity(const std::string& name, const std::string& address) {
   auto key = api::generate_key();
-  if (!key) return key.err();
+  if (!key)
+    return key.err();
   auto csr = api::create_csr(*key, name, address);
-  if (!csr) return csr.err();
+  if (!csr)
+    return csr.err();
   return node_identity{api::to_pem(*key), api::to_pem(*csr)};
 }
 
 // vcubed lives next to vcube (installed or in the build tree), else in PATH.
 std::string vcubed_path() {
-  if (const char* p = std::getenv("VCUBE_VCUBED"); p && *p) return p;
+  if (const char* p = std::getenv("VCUBE_VCUBED"); p && *p)
+    return p;
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    for (auto candidate : {self.parent_path() / "vcubed",
-                           self.parent_path().parent_path() / "daemon" / "vcubed",
-                           self.parent_path().parent_path() / "sbin" / "vcubed"}) {
-      if (std::filesystem::exists(candidate, ec)) return candidate.string();
+    for (auto candidate :
+         {self.parent_path() / "vcubed", self.parent_path().parent_path() / "daemon" / "vcubed",
+          self.parent_path().parent_path() / "sbin" / "vcubed"}) {
+      if (std::filesystem::exists(candidate, ec))
+        return candidate.string();
     }
   }
   return "vcubed";
@@ -81,7 +85,8 @@ std::string vcubed_path() {
 
 bool is_vcubed_running() {
   auto pid_text = env::read_file(paths::vcubed_pid);
-  if (!pid_text) return false;
+  if (!pid_text)
+    return false;
   int pid = std::atoi(pid_text->c_str());
   return pid > 0 && kill(pid, 0) == 0;
 }
@@ -90,19 +95,23 @@ bool is_vcubed_running() {
 status wait_until_serving(const node_config& node, std::chrono::seconds deadline) {
   auto ca = env::read_file(paths::ca_cert);
   auto secret = env::read_file(paths::auth_key);
-  if (!ca) return ca.err();
-  if (!secret) return secret.err();
-  auto client = api::client::create(
-      "https://" + node.address + ":" + std::to_string(paths::api_port),
-      api::tls_trust::trust_ca(*ca));
-  if (!client) return client.err();
+  if (!ca)
+    return ca.err();
+  if (!secret)
+    return secret.err();
+  auto client =
+      api::client::create("https://" + node.address + ":" + std::to_string(paths::api_port),
+                          api::tls_trust::trust_ca(*ca));
+  if (!client)
+    return client.err();
   std::string token = api::token_signer(*secret).issue("root", unix_now() + 120);
   auto until = std::chrono::steady_clock::now() + deadline;
   std::string last = "no answer";
   while (std::chrono::steady_clock::now() < until) {
-    auto r = (*client)->request(http::verb::get, "/api/v1/domain/node/" + node.name,
-                                std::nullopt, token);
-    if (r && r->status == 200) return ok_status();
+    auto r = (*client)->request(http::verb::get, "/api/v1/domain/node/" + node.name, std::nullopt,
+                                token);
+    if (r && r->status == 200)
+      return ok_status();
     last = r ? r->body.dump() : r.err().message;
     std::this_thread::sleep_for(200ms);  // polling an external daemon, bounded by `until`
   }
@@ -118,7 +127,8 @@ status write_cli_config(const std::string& address) {
 
 status prepare_directories() {
   for (const char* dir : {paths::etc_dir, paths::state_dir, paths::run_dir}) {
-    if (auto s = env::make_directories(dir, 0755); !s) return s;
+    if (auto s = env::make_directories(dir, 0755); !s)
+      return s;
   }
   return env::make_directories("/etc/corosync", 0755);
 }
@@ -126,39 +136,47 @@ status prepare_directories() {
 // The first domain version: the cluster, this node, the admin user.
 status bootstrap_domain(const create_options& o) {
   auto store = domain::store::open(paths::domain_db);
-  if (!store) return store.err();
+  if (!store)
+    return store.err();
   using domain::change;
   domain::write_request request{domain::write_request::type::apply, {}};
   request.changes.push_back(
       change{change::op_type::put, "cluster", "cluster", json{{"name", o.cluster}}, 0});
-  request.changes.push_back(change{
-      change::op_type::put, "node", o.name,
-      json{{"id", 1}, {"addresses", {o.address}}, {"mode", "online"}}, 0});
-  request.changes.push_back(change{
-      change::op_type::put, "user", "admin",
-      json{{"password_hash", api::hash_password(o.password)}, {"roles", {"admin"}}}, 0});
+  request.changes.push_back(change{change::op_type::put, "node", o.name,
+                                   json{{"id", 1}, {"addresses", {o.address}}, {"mode", "online"}},
+                                   0});
+  request.changes.push_back(
+      change{change::op_type::put, "user", "admin",
+             json{{"password_hash", api::hash_password(o.password)}, {"roles", {"admin"}}}, 0});
   auto version = (*store)->apply(request);
-  if (!version) return version.err();
+  if (!version)
+    return version.err();
   return ok_status();
 }
 
 status write_pki_for_create(const create_options& o) {
   auto ca_key = api::generate_key();
-  if (!ca_key) return ca_key.err();
+  if (!ca_key)
+    return ca_key.err();
   auto ca_cert = api::create_ca(*ca_key, o.cluster);
-  if (!ca_cert) return ca_cert.err();
+  if (!ca_cert)
+    return ca_cert.err();
   auto node_key = api::generate_key();
-  if (!node_key) return node_key.err();
+  if (!node_key)
+    return node_key.err();
   auto csr = api::create_csr(*node_key, o.name, o.address);
-  if (!csr) return csr.err();
+  if (!csr)
+    return csr.err();
   auto cert = api::sign_csr(*ca_cert, *ca_key, *csr);
-  if (!cert) return cert.err();
+  if (!cert)
+    return cert.err();
   for (auto s : {write_secret(paths::ca_key, api::to_pem(*ca_key)),
                  env::write_file_atomic(paths::ca_cert, api::to_pem(*ca_cert), 0644),
                  write_secret(paths::node_key, api::to_pem(*node_key)),
                  env::write_file_atomic(paths::node_cert, api::to_pem(*cert), 0644),
                  write_secret(paths::auth_key, api::generate_auth_key())}) {
-    if (!s) return s;
+    if (!s)
+      return s;
   }
   return ok_status();
 }
@@ -175,14 +193,18 @@ std::string default_node_name() {
 result<std::string> read_password(const std::string& file, bool confirm) {
   if (!file.empty()) {
     auto text = env::read_file(file);
-    if (!text) return text.err();
+    if (!text)
+      return text.err();
     std::string p = *text;
-    while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
-    if (p.empty()) return make_error(errc::invalid_input, "the password file is empty");
+    while (!p.empty() && (p.back() == '\n' || p.back() == '\r'))
+      p.pop_back();
+    if (p.empty())
+      return make_error(errc::invalid_input, "the password file is empty");
     return p;
   }
   if (!isatty(STDIN_FILENO)) {
-    return make_error(errc::invalid_input, "no terminal to ask for the password; use --password-file");
+    return make_error(errc::invalid_input,
+                      "no terminal to ask for the password; use --password-file");
   }
   auto ask = [](const char* prompt) {
     std::cerr << prompt << std::flush;
@@ -201,30 +223,38 @@ result<std::string> read_password(const std::string& file, bool confirm) {
   if (confirm && ask("Again: ") != password) {
     return make_error(errc::invalid_input, "the passwords differ");
   }
-  if (password.empty()) return make_error(errc::invalid_input, "the password is empty");
+  if (password.empty())
+    return make_error(errc::invalid_input, "the password is empty");
   return password;
 }
 
 status create_cluster(const create_options& o) {
-  if (auto s = refuse_if_configured(); !s) return s;
+  if (auto s = refuse_if_configured(); !s)
+    return s;
   if (o.password.size() < 8) {
     return make_error(errc::invalid_input, "the admin password needs at least 8 characters",
                       "password");
   }
   cluster::corosync_config conf{o.cluster, 1, {{1, o.name, o.address}}};
-  if (auto v = cluster::validate_corosync_config(conf); !v) return v.err();
-  if (auto s = prepare_directories(); !s) return s;
-  if (auto s = write_pki_for_create(o); !s) return s;
+  if (auto v = cluster::validate_corosync_config(conf); !v)
+    return v.err();
+  if (auto s = prepare_directories(); !s)
+    return s;
+  if (auto s = write_pki_for_create(o); !s)
+    return s;
   if (auto s = cluster::write_corosync_files(cluster::render_corosync_conf(conf),
                                              cluster::generate_authkey());
       !s) {
     return s;
   }
-  if (auto s = bootstrap_domain(o); !s) return s;
+  if (auto s = bootstrap_domain(o); !s)
+    return s;
   node_config node{1, o.name, o.address, o.cluster};
-  if (auto s = write_cli_config(o.address); !s) return s;
+  if (auto s = write_cli_config(o.address); !s)
+    return s;
   // node.json last: its presence means "this node is configured".
-  if (auto s = write_node_config(paths::node_config, node); !s) return s;
+  if (auto s = write_node_config(paths::node_config, node); !s)
+    return s;
   return start_services();
 }
 
@@ -233,18 +263,20 @@ namespace {
 result<json> ask_member_to_join(const join_options& o, const std::string& csr) {
   // First contact: without --fingerprint the password authenticates us to the
   // member, not the member to us (as with ssh's first connection).
-  auto trust = o.fingerprint.empty() ? api::tls_trust::insecure()
-                                     : api::tls_trust::pin(o.fingerprint);
+  auto trust =
+      o.fingerprint.empty() ? api::tls_trust::insecure() : api::tls_trust::pin(o.fingerprint);
   auto client =
       api::client::create("https://" + o.member + ":" + std::to_string(paths::api_port), trust);
-  if (!client) return client.err();
+  if (!client)
+    return client.err();
   json body = {{"password", o.password},
                {"name", o.name},
                {"address", o.address},
                {"time", unix_now()},
                {"csr", csr}};
   auto r = (*client)->request(http::verb::post, "/api/v1/cluster/join", body, std::nullopt);
-  if (!r) return r.err();
+  if (!r)
+    return r.err();
   if (o.fingerprint.empty()) {
     std::cerr << "member certificate fingerprint: " << (*client)->peer_fingerprint() << '\n';
   }
@@ -259,16 +291,18 @@ result<json> ask_member_to_join(const join_options& o, const std::string& csr) {
 }
 
 status write_join_files(const json& answer, const std::string& node_key) {
-  auto authkey = base64_decode(answer.value("corosync_authkey", ""));
-  auto secret = base64_decode(answer.value("auth_key", ""));
-  if (!authkey || !secret) return make_error(errc::internal, "the member's answer is malformed");
+  auto authkey = api::base64_decode_std(answer.value("corosync_authkey", ""));
+  auto secret = api::base64_decode_std(answer.value("auth_key", ""));
+  if (!authkey || !secret)
+    return make_error(errc::internal, "the member's answer is malformed");
   for (auto s : {write_secret(paths::ca_key, answer.value("ca_key", "")),
                  env::write_file_atomic(paths::ca_cert, answer.value("ca_cert", ""), 0644),
                  write_secret(paths::node_key, node_key),
                  env::write_file_atomic(paths::node_cert, answer.value("node_cert", ""), 0644),
                  write_secret(paths::auth_key, *secret),
                  cluster::write_corosync_files(answer.value("corosync_conf", ""), *authkey)}) {
-    if (!s) return s;
+    if (!s)
+      return s;
   }
   return ok_status();
 }
@@ -276,30 +310,40 @@ status write_join_files(const json& answer, const std::string& node_key) {
 }  // namespace
 
 status join_cluster(const join_options& o) {
-  if (auto s = refuse_if_configured(); !s) return s;
+  if (auto s = refuse_if_configured(); !s)
+    return s;
   auto identity = make_identity(o.name, o.address);
-  if (!identity) return identity.err();
+  if (!identity)
+    return identity.err();
   auto answer = ask_member_to_join(o, identity->csr_pem);
-  if (!answer) return answer.err();
-  if (auto s = prepare_directories(); !s) return s;
-  if (auto s = write_join_files(*answer, identity->key_pem); !s) return s;
+  if (!answer)
+    return answer.err();
+  if (auto s = prepare_directories(); !s)
+    return s;
+  if (auto s = write_join_files(*answer, identity->key_pem); !s)
+    return s;
   node_config node{answer->value("node_id", 0u), o.name, o.address, answer->value("cluster", "")};
-  if (auto s = write_cli_config(o.address); !s) return s;
-  if (auto s = write_node_config(paths::node_config, node); !s) return s;
+  if (auto s = write_cli_config(o.address); !s)
+    return s;
+  if (auto s = write_node_config(paths::node_config, node); !s)
+    return s;
   return start_services();
 }
 
 status start_services() {
   auto node = read_node_config(paths::node_config);
-  if (!node) return node.err();
-  if (auto s = cluster::start_corosync(30s); !s) return s;
+  if (!node)
+    return node.err();
+  if (auto s = cluster::start_corosync(30s); !s)
+    return s;
   if (!is_vcubed_running()) {
     auto r = env::run({vcubed_path()}, {}, 60s);
-    if (!r) return r.err();
+    if (!r)
+      return r.err();
     if (r->exit_code != 0) {
-      return make_error(errc::internal,
-                        "vcubed did not start (exit " + std::to_string(r->exit_code) + "): " +
-                            r->err + " — see /var/log/vcube/vcubed.log");
+      return make_error(errc::internal, "vcubed did not start (exit " +
+                                            std::to_string(r->exit_code) + "): " + r->err +
+                                            " — see /var/log/vcube/vcubed.log");
     }
   }
   return wait_until_serving(*node, 60s);
@@ -308,7 +352,8 @@ status start_services() {
 status stop_services() {
   if (auto pid_text = env::read_file(paths::vcubed_pid)) {
     int pid = std::atoi(pid_text->c_str());
-    if (pid > 0) kill(pid, SIGTERM);
+    if (pid > 0)
+      kill(pid, SIGTERM);
     auto until = std::chrono::steady_clock::now() + 10s;
     while (pid > 0 && kill(pid, 0) == 0 && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(100ms);  // waiting for another process to exit, bounded

@@ -11,16 +11,20 @@ namespace {
 // "2" or "n2", checked against the running lab's size.
 result<int> node_number(const std::string& text) {
   auto state = lab::read_lab_state();
-  if (!state) return make_error(errc::not_found, "no lab is running (`vcube lab up` starts one)");
+  if (!state)
+    return make_error(errc::not_found, "no lab is running (`vcube lab up` starts one)");
   return lab::parse_node_argument(text, state->nodes);
 }
 
-int report(const status& s) { return s ? 0 : fail(s.err()); }
+int report(const status& s) {
+  return s ? 0 : fail(s.err());
+}
 
 template <class Action>
 int on_node(const std::string& text, Action action) {
   auto k = node_number(text);
-  if (!k) return fail(k.err());
+  if (!k)
+    return fail(k.err());
   return report(action(*k));
 }
 

@@ -13,8 +13,10 @@ using namespace vcube;
 using namespace vcube::cli;
 
 int report(const status& s, const std::string& done) {
-  if (!s) return fail(s.err());
-  if (!done.empty()) std::cout << done << '\n';
+  if (!s)
+    return fail(s.err());
+  if (!done.empty())
+    std::cout << done << '\n';
   return 0;
 }
 
@@ -28,7 +30,8 @@ void add_cluster_commands(CLI::App& app, global_options& g, int& code) {
   c->add_option("--name", create.name, "this node's name (default: host name)");
   c->add_option("--password-file", password_file, "file holding the new admin password");
   c->callback([&code] {
-    if (create.name.empty()) create.name = default_node_name();
+    if (create.name.empty())
+      create.name = default_node_name();
     auto p = read_password(password_file, true);
     if (!p) {
       code = fail(p.err());
@@ -47,23 +50,24 @@ void add_cluster_commands(CLI::App& app, global_options& g, int& code) {
   j->add_option("--password-file", password_file, "file holding the cluster admin password");
   j->add_option("--fingerprint", join.fingerprint, "expected SHA-256 fingerprint of the member");
   j->callback([&code] {
-    if (join.name.empty()) join.name = default_node_name();
+    if (join.name.empty())
+      join.name = default_node_name();
     auto p = read_password(password_file, false);
     if (!p) {
       code = fail(p.err());
       return;
     }
     join.password = *p;
-    code = report(join_cluster(join),
-                  "joined; node " + join.name + " is in standby until `vcube node set-online " +
-                      join.name + "`");
+    code = report(join_cluster(join), "joined; node " + join.name +
+                                          " is in standby until `vcube node set-online " +
+                                          join.name + "`");
   });
   cluster->add_subcommand("status", "members, quorum, domain version")->callback([&g, &code] {
     session s(g);
     code = cluster_status(s);
   });
-  auto* service = app.add_subcommand("service", "this node's corosync and vcubed")
-                      ->require_subcommand(1);
+  auto* service =
+      app.add_subcommand("service", "this node's corosync and vcubed")->require_subcommand(1);
   service->add_subcommand("start", "start them unless running")->callback([&code] {
     code = report(start_services(), "services running");
   });
@@ -123,7 +127,8 @@ void add_object_commands(CLI::App& app, global_options& g, int& code) {
   put->add_flag("--stage", set.is_staged, "stage the change for `vcube staged activate`");
   auto* bv = put->add_option("--base-version", base_version, "refuse if the object changed since");
   put->callback([&g, &code, bv] {
-    if (bv->count() > 0) set.base_version = base_version;
+    if (bv->count() > 0)
+      set.base_version = base_version;
     session s(g);
     code = object_set(s, kind, name, set);
   });

@@ -39,10 +39,11 @@ error error_from_answer(unsigned status, const json& body) {
     const json& e = body["error"];
     std::string code = e.value("code", "internal");
     errc c = errc::internal;
-    for (errc candidate : {errc::invalid_input, errc::unauthorized, errc::forbidden,
-                           errc::not_found, errc::conflict, errc::too_large, errc::no_quorum,
-                           errc::unavailable, errc::timeout}) {
-      if (code == errc_name(candidate)) c = candidate;
+    for (errc candidate :
+         {errc::invalid_input, errc::unauthorized, errc::forbidden, errc::not_found, errc::conflict,
+          errc::too_large, errc::no_quorum, errc::unavailable, errc::timeout}) {
+      if (code == errc_name(candidate))
+        c = candidate;
     }
     return make_error(c, e.value("message", "request failed"), e.value("field", ""));
   }
@@ -66,21 +67,24 @@ int fail(const error& e) {
 }
 
 status session::connect() {
-  if (client_) return ok_status();
+  if (client_)
+    return ok_status();
   std::string url = options_.url;
   if (url.empty()) {
     auto configured = url_from_config();
-    if (!configured) return configured.err();
+    if (!configured)
+      return configured.err();
     url = *configured;
   }
   std::string ca_file = options_.ca_file.empty() ? paths::ca_cert : options_.ca_file;
   auto ca = env::read_file(ca_file);
   if (!ca) {
-    return make_error(errc::invalid_input, "cannot read the cluster CA certificate " + ca_file +
-                                               "; pass --ca FILE");
+    return make_error(errc::invalid_input,
+                      "cannot read the cluster CA certificate " + ca_file + "; pass --ca FILE");
   }
   auto created = api::client::create(url, api::tls_trust::trust_ca(*ca));
-  if (!created) return created.err();
+  if (!created)
+    return created.err();
   client_ = std::move(*created);
   return ok_status();
 }
@@ -88,14 +92,16 @@ status session::connect() {
 // VCUBE_TOKEN, else a token minted from the node's cluster secret (root on a
 // node), else the one `vcube login` saved.
 result<std::string> session::token() {
-  if (token_) return *token_;
+  if (token_)
+    return *token_;
   if (const char* env_token = std::getenv("VCUBE_TOKEN"); env_token && *env_token) {
     token_ = env_token;
   } else if (auto secret = env::read_file(paths::auth_key); secret && !secret->empty()) {
     token_ = api::token_signer(*secret).issue("root", unix_now() + 600);
   } else if (auto saved = env::read_file(saved_token_path()); saved) {
     std::string t = *saved;
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+      t.pop_back();
     token_ = t;
   } else {
     return make_error(errc::unauthorized, "not logged in: run `vcube login --user NAME` first");
@@ -105,15 +111,18 @@ result<std::string> session::token() {
 
 result<json> session::send(http::verb verb, const std::string& target, std::optional<json> body,
                            bool with_token) {
-  if (auto s = connect(); !s) return s.err();
+  if (auto s = connect(); !s)
+    return s.err();
   std::optional<std::string> bearer;
   if (with_token) {
     auto t = token();
-    if (!t) return t.err();
+    if (!t)
+      return t.err();
     bearer = *t;
   }
   auto answer = client_->request(verb, target, std::move(body), bearer);
-  if (!answer) return answer.err();
+  if (!answer)
+    return answer.err();
   if (answer->status < 200 || answer->status >= 300) {
     return error_from_answer(answer->status, answer->body);
   }

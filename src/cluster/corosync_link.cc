@@ -49,8 +49,7 @@ void corosync_link::impl::on_quorum_notify(votequorum_handle_t handle, uint64_t,
   static_cast<impl*>(context)->events.push_back(std::move(event));
 }
 
-void corosync_link::impl::on_expected_votes_notify(votequorum_handle_t handle, uint64_t,
-                                                   uint32_t) {
+void corosync_link::impl::on_expected_votes_notify(votequorum_handle_t handle, uint64_t, uint32_t) {
   void* context = nullptr;
   votequorum_context_get(handle, &context);
   auto* self = static_cast<impl*>(context);

@@ -3,9 +3,9 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "api/encoding.h"
 #include "api/password.h"
 #include "api/tls.h"
-#include "common/base64.h"
 #include "common/paths.h"
 #include "daemon/handlers.h"
 #include "domain/schema.h"
@@ -125,11 +125,15 @@ result<std::string> sign_node_csr(const std::string& ca_cert_pem, const std::str
   auto ca_cert = api::cert_from_pem(ca_cert_pem);
   auto ca_key = api::key_from_pem(ca_key_pem);
   auto csr = api::csr_from_pem(csr_pem);
-  if (!ca_cert) return ca_cert.err();
-  if (!ca_key) return ca_key.err();
-  if (!csr) return make_error(errc::invalid_input, "csr: " + csr.err().message, "csr");
+  if (!ca_cert)
+    return ca_cert.err();
+  if (!ca_key)
+    return ca_key.err();
+  if (!csr)
+    return make_error(errc::invalid_input, "csr: " + csr.err().message, "csr");
   auto cert = api::sign_csr(*ca_cert, *ca_key, *csr);
-  if (!cert) return cert.err();
+  if (!cert)
+    return cert.err();
   return api::to_pem(*cert);
 }
 
@@ -156,8 +160,8 @@ result<json> join_payload(context& ctx, const join_request& j, uint32_t node_id)
   return json{{"node_id", node_id},
               {"cluster", ctx.node.cluster},
               {"corosync_conf", *conf},
-              {"corosync_authkey", base64_encode(*authkey)},
-              {"auth_key", base64_encode(ctx.auth_secret)},
+              {"corosync_authkey", api::base64_encode_std(*authkey)},
+              {"auth_key", api::base64_encode_std(ctx.auth_secret)},
               {"ca_cert", *ca_cert},
               {"ca_key", *ca_key},
               {"node_cert", *cert}};
@@ -211,9 +215,9 @@ awaitable<api::response> set_mode(context& ctx, api::request_context& r) {
         make_error(errc::not_found, "node '" + r.params.at("name") + "' does not exist"));
   }
   node->value["mode"] = mode;
-  write_request request{write_request::type::apply,
-                        {change{change::op_type::put, "node", node->name, node->value,
-                                node->version}}};
+  write_request request{
+      write_request::type::apply,
+      {change{change::op_type::put, "node", node->name, node->value, node->version}}};
   co_return co_await commit(ctx, std::move(request));
 }
 
@@ -235,9 +239,9 @@ awaitable<api::response> remove_node(context& ctx, api::request_context& r) {
                             "' is still a running cluster member; stop its services or power it "
                             "off first (or force the removal)"));
   }
-  write_request request{write_request::type::apply,
-                        {change{change::op_type::remove, "node", node->name, json(),
-                                node->version}}};
+  write_request request{
+      write_request::type::apply,
+      {change{change::op_type::remove, "node", node->name, json(), node->version}}};
   co_return co_await commit(ctx, std::move(request));
 }
 

@@ -127,7 +127,8 @@ awaitable<api::response> stage_or_commit(context& ctx, change c, bool stage) {
   // (Built before co_await: GCC 12 miscompiles braced aggregates there.)
   write_request request{stage ? write_request::type::stage : write_request::type::apply, {c}};
   auto response = co_await commit(ctx, std::move(request));
-  if (!stage) co_return response;
+  if (!stage)
+    co_return response;
   if (response.status == 200) {
     response.body = {{"staged", ctx.domain.state().staged().size()},
                      {"version", response.body["version"]}};

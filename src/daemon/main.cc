@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <thread>
-#include <spdlog/spdlog.h>
 
 #include "common/log.h"
 #include "common/paths.h"
@@ -23,9 +23,11 @@ constexpr const char* log_file = "/var/log/vcube/vcubed.log";
 // when the daemon is up or has failed.
 int daemonize(int& ready_fd) {
   int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return 1;
+  if (pipe(pipe_fds) != 0)
+    return 1;
   pid_t pid = fork();
-  if (pid < 0) return 1;
+  if (pid < 0)
+    return 1;
   if (pid > 0) {
     close(pipe_fds[1]);
     char verdict = 1;
@@ -34,7 +36,8 @@ int daemonize(int& ready_fd) {
   }
   close(pipe_fds[0]);
   setsid();
-  if (fork() > 0) _exit(0);
+  if (fork() > 0)
+    _exit(0);
   int null_fd = open("/dev/null", O_RDWR);
   dup2(null_fd, 0);
   dup2(null_fd, 1);
@@ -44,7 +47,8 @@ int daemonize(int& ready_fd) {
 }
 
 void report_ready(int& ready_fd, char verdict) {
-  if (ready_fd < 0) return;
+  if (ready_fd < 0)
+    return;
   (void)!write(ready_fd, &verdict, 1);
   close(ready_fd);
   ready_fd = -1;
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vcubed: cannot daemonize\n");
     return 1;
   }
-  if (!is_foreground) (void)vcube::env::make_directories("/var/log/vcube", 0750);
+  if (!is_foreground)
+    (void)vcube::env::make_directories("/var/log/vcube", 0750);
   vcube::init_logging("vcubed", level, is_foreground, log_file);
 
   vcube::asio::io_context io(1);
@@ -85,7 +90,8 @@ int main(int argc, char** argv) {
   (void)vcube::env::write_file_atomic(vcube::paths::vcubed_pid, std::to_string(getpid()) + "\n");
   vcube::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-    if (ec) return;
+    if (ec)
+      return;
     spdlog::info("signal {} received", signal_number);
     (*daemon)->stop();
     // Bounded: whatever has not finished within 5 s is abandoned.

@@ -19,9 +19,11 @@ bool same_conf(const std::string& a, const std::string& b) {
     size_t start = 0;
     while (start < text.size()) {
       size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
+      if (end == std::string::npos)
+        end = text.size();
       std::string_view line(text.data() + start, end - start);
-      if (line.find("config_version:") == std::string_view::npos) out.append(line).push_back('\n');
+      if (line.find("config_version:") == std::string_view::npos)
+        out.append(line).push_back('\n');
       start = end + 1;
     }
     return out;
@@ -33,13 +35,18 @@ bool same_conf(const std::string& a, const std::string& b) {
 
 result<std::unique_ptr<node_daemon>> node_daemon::create(asio::io_context& io) {
   auto node = read_node_config(paths::node_config);
-  if (!node) return node.err();
-  if (auto s = env::make_directories(paths::state_dir, 0700); !s) return s.err();
-  if (auto s = env::make_directories(paths::run_dir, 0755); !s) return s.err();
+  if (!node)
+    return node.err();
+  if (auto s = env::make_directories(paths::state_dir, 0700); !s)
+    return s.err();
+  if (auto s = env::make_directories(paths::run_dir, 0755); !s)
+    return s.err();
   auto store = domain::store::open(paths::domain_db);
-  if (!store) return store.err();
+  if (!store)
+    return store.err();
   auto secret = env::read_file(paths::auth_key);
-  if (!secret) return secret.err();
+  if (!secret)
+    return secret.err();
   return std::unique_ptr<node_daemon>(
       new node_daemon(io, std::move(*node), std::move(*store), std::move(*secret)));
 }
@@ -47,11 +54,11 @@ result<std::unique_ptr<node_daemon>> node_daemon::create(asio::io_context& io) {
 node_daemon::node_daemon(asio::io_context& io, node_config node,
                          std::unique_ptr<domain::store> store, std::string auth_secret)
     : io_(io), node_(std::move(node)), store_(std::move(store)) {
-  domain_ = std::make_unique<domain::domain_service>(
-      io_, *store_, [this](std::string payload) {
-        // Only when the queue is over its bound; the write then times out.
-        if (auto s = link_->send(std::move(payload)); !s) spdlog::error("{}", s.err().message);
-      });
+  domain_ = std::make_unique<domain::domain_service>(io_, *store_, [this](std::string payload) {
+    // Only when the queue is over its bound; the write then times out.
+    if (auto s = link_->send(std::move(payload)); !s)
+      spdlog::error("{}", s.err().message);
+  });
   cluster::corosync_callbacks callbacks;
   callbacks.on_membership = [this](const std::vector<cluster::member>& members) {
     std::vector<uint32_t> ids;
@@ -87,10 +94,13 @@ node_daemon::~node_daemon() = default;
 status node_daemon::start() {
   auto cert = env::read_file(paths::node_cert);
   auto key = env::read_file(paths::node_key);
-  if (!cert) return cert.err();
-  if (!key) return key.err();
+  if (!cert)
+    return cert.err();
+  if (!key)
+    return key.err();
   auto ssl = api::make_server_context(*cert, *key);
-  if (!ssl) return ssl.err();
+  if (!ssl)
+    return ssl.err();
   api::router routes;
   add_session_routes(routes, *context_);
   add_cluster_routes(routes, *context_);
@@ -100,8 +110,10 @@ status node_daemon::start() {
       [this](std::string_view token) { return authenticate(*context_, token); });
   boost::system::error_code ec;
   auto address = asio::ip::make_address(node_.address, ec);
-  if (ec) return make_error(errc::invalid_input, "node.json: bad address " + node_.address);
-  if (auto port = server_->listen({address, paths::api_port}); !port) return port.err();
+  if (ec)
+    return make_error(errc::invalid_input, "node.json: bad address " + node_.address);
+  if (auto port = server_->listen({address, paths::api_port}); !port)
+    return port.err();
   link_->start();
   spdlog::info("vcubed {} (node id {}) of cluster {} listening on https://{}:{}", node_.name,
                node_.node_id, node_.cluster, node_.address, paths::api_port);
@@ -110,15 +122,18 @@ status node_daemon::start() {
 
 void node_daemon::stop() {
   spdlog::info("shutting down");
-  if (server_) server_->stop();
+  if (server_)
+    server_->stop();
   domain_->stop();
   link_->stop();
 }
 
 void node_daemon::on_applied(const std::vector<domain::change>& changes, bool is_state_replaced) {
   bool touches_nodes = is_state_replaced;
-  for (const auto& c : changes) touches_nodes = touches_nodes || c.kind == "node";
-  if (touches_nodes) sync_corosync_conf();
+  for (const auto& c : changes)
+    touches_nodes = touches_nodes || c.kind == "node";
+  if (touches_nodes)
+    sync_corosync_conf();
 }
 
 // corosync.conf follows the domain's node list on every member: a join or a
@@ -129,7 +144,8 @@ void node_daemon::sync_corosync_conf() {
   for (const auto& o : store_->list("node")) {
     auto addresses = o.value.value("addresses", json::array());
     uint32_t id = o.value.value("id", 0u);
-    if (addresses.empty() || id == 0) continue;
+    if (addresses.empty() || id == 0)
+      continue;
     config.nodes.push_back({id, o.name, addresses[0].get<std::string>()});
     has_self = has_self || id == node_.node_id;
   }
@@ -139,7 +155,8 @@ void node_daemon::sync_corosync_conf() {
   }
   std::string text = cluster::render_corosync_conf(config);
   auto current = env::read_file(paths::corosync_conf);
-  if (current && same_conf(*current, text)) return;
+  if (current && same_conf(*current, text))
+    return;
   if (auto s = env::write_file_atomic(paths::corosync_conf, text, 0644); !s) {
     spdlog::error("cannot update corosync.conf: {}", s.err().message);
     return;

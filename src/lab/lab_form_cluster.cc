@@ -55,8 +55,8 @@ status lab_form_cluster(const lab_options& options) {
   std::string exe = options.vcube_exe.empty() ? state->vcube_exe : options.vcube_exe;
   const auto& addresses = state->node_addresses;
   auto created = run_in_node(1,
-                             {exe, "cluster", "create", "lab", "--name", node_name(1), "--address", addresses[0],
-                              "--password-file", state->password_file},
+                             {exe, "cluster", "create", "lab", "--name", node_name(1), "--address",
+                              addresses[0], "--password-file", state->password_file},
                              create_timeout);
   if (!created)
     return created;

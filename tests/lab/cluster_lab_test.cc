@@ -18,18 +18,22 @@ class ThreeNodeLab : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     why_ = skip_reason();
-    if (why_.empty()) lab_ = lab_cluster::up(3, why_).release();
+    if (why_.empty())
+      lab_ = lab_cluster::up(3, why_).release();
   }
   static void TearDownTestSuite() {
     delete lab_;
     lab_ = nullptr;
   }
   void SetUp() override {
-    if (!skip_reason().empty()) GTEST_SKIP() << why_;
+    if (!skip_reason().empty())
+      GTEST_SKIP() << why_;
     ASSERT_NE(lab_, nullptr) << why_;
   }
 
-  static json status_of(int k) { return lab_->node(k).call(http::verb::get, "/api/v1/cluster/status").body; }
+  static json status_of(int k) {
+    return lab_->node(k).call(http::verb::get, "/api/v1/cluster/status").body;
+  }
   static std::string checksum_of(int k) {
     auto s = status_of(k);
     return s.is_object() && s.value("synced", false) ? s.value("checksum", "") : "";
@@ -37,9 +41,11 @@ class ThreeNodeLab : public ::testing::Test {
   // Every node synced, with the same checksum.
   static bool converged() {
     std::string first = checksum_of(1);
-    if (first.empty()) return false;
+    if (first.empty())
+      return false;
     for (int k = 2; k <= lab_->size(); ++k) {
-      if (checksum_of(k) != first) return false;
+      if (checksum_of(k) != first)
+        return false;
     }
     return true;
   }
@@ -98,10 +104,13 @@ TEST_F(ThreeNodeLab, SetOnlineChangesTheMode) {
   auto r = lab_->node(3).call(http::verb::post, "/api/v1/nodes/n2/mode", json{{"mode", "online"}});
   ASSERT_EQ(r.status, 200u) << r.body.dump();
   auto n2 = lab_->node(1).call(http::verb::get, "/api/v1/domain/node/n2");
-  EXPECT_TRUE(wait_until([&] {
-    n2 = lab_->node(1).call(http::verb::get, "/api/v1/domain/node/n2");
-    return n2.body["value"]["mode"] == "online";
-  }, 10s)) << n2.body.dump();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        n2 = lab_->node(1).call(http::verb::get, "/api/v1/domain/node/n2");
+        return n2.body["value"]["mode"] == "online";
+      },
+      10s))
+      << n2.body.dump();
 }
 
 TEST_F(ThreeNodeLab, ConcurrentWritesOnAllNodesConverge) {
@@ -116,11 +125,13 @@ TEST_F(ThreeNodeLab, ConcurrentWritesOnAllNodesConverge) {
                      {{"address", "192.0.2." + std::to_string(k)}});
         auto own = put(k, "host", "h" + std::to_string(k) + "-" + std::to_string(i),
                        {{"address", "192.0.2." + std::to_string(100 + i)}});
-        if (r.status != 200 || own.status != 200) ++failures;
+        if (r.status != 200 || own.status != 200)
+          ++failures;
       }
     });
   }
-  for (auto& t : writers) t.join();
+  for (auto& t : writers)
+    t.join();
   EXPECT_EQ(failures.load(), 0);
   ASSERT_TRUE(wait_until(converged, 20s));
   auto hosts = lab_->node(2).call(http::verb::get, "/api/v1/domain/host");
@@ -161,8 +172,7 @@ TEST_F(ThreeNodeLab, KilledNodeRestartedConverges) {
   EXPECT_EQ(w.status, 200u) << w.body.dump();
   ASSERT_EQ(run_vcube({"lab", "start", "2"}), 0);
   EXPECT_TRUE(wait_until(converged, 60s));
-  EXPECT_EQ(lab_->node(2).call(http::verb::get, "/api/v1/domain/host/while-n2-down").status,
-            200u);
+  EXPECT_EQ(lab_->node(2).call(http::verb::get, "/api/v1/domain/host/while-n2-down").status, 200u);
 }
 
 TEST_F(ThreeNodeLab, BadInputGetsTheRightErrorAndChangesNothing) {
@@ -172,7 +182,8 @@ TEST_F(ThreeNodeLab, BadInputGetsTheRightErrorAndChangesNothing) {
   auto malformed = n1.call_raw("PUT", "/api/v1/domain/host/x", "{\"value\": {");
   EXPECT_EQ(malformed.status, 400u);
   EXPECT_EQ(malformed.body["error"]["code"], "invalid_input");
-  auto unknown = put(1, "network", "bad", {{"vlan", 1}, {"cidr", "192.0.2.0/24"}, {"mtu", 1500}, {"colour", "red"}});
+  auto unknown = put(1, "network", "bad",
+                     {{"vlan", 1}, {"cidr", "192.0.2.0/24"}, {"mtu", 1500}, {"colour", "red"}});
   EXPECT_EQ(unknown.status, 400u);
   EXPECT_EQ(unknown.body["error"]["field"], "colour") << unknown.body.dump();
   auto range = put(1, "network", "bad", {{"vlan", 1}, {"cidr", "192.0.2.0/24"}, {"mtu", 70000}});
@@ -194,13 +205,17 @@ TEST_F(ThreeNodeLab, BadInputGetsTheRightErrorAndChangesNothing) {
 json join_body(const std::string& password, int64_t time) {
   auto key = api::generate_key();
   auto csr = api::create_csr(*key, "n9", "10.231.77.19");
-  return {{"password", password}, {"name", "n9"}, {"address", "10.231.77.19"},
-          {"time", time}, {"csr", api::to_pem(*csr)}};
+  return {{"password", password},
+          {"name", "n9"},
+          {"address", "10.231.77.19"},
+          {"time", time},
+          {"csr", api::to_pem(*csr)}};
 }
 
 int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 TEST_F(ThreeNodeLab, JoinWithWrongPasswordOrSkewedClockIsRefused) {
@@ -222,11 +237,15 @@ TEST_F(ThreeNodeLab, JoinWithWrongPasswordOrSkewedClockIsRefused) {
 TEST_F(ThreeNodeLab, CliReadsAndWritesThroughAnyNode) {
   std::string out;
   ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", vcube_exe(), "set", "host", "cli-host",
-                       "address=192.0.2.77"}, &out), 0) << out;
+                       "address=192.0.2.77"},
+                      &out),
+            0)
+      << out;
   ASSERT_EQ(run_vcube({"lab", "exec", "3", "--", vcube_exe(), "get", "host", "cli-host"}, &out), 0)
       << out;
   EXPECT_NE(out.find("192.0.2.77"), std::string::npos) << out;
-  ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", vcube_exe(), "cluster", "status"}, &out), 0) << out;
+  ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", vcube_exe(), "cluster", "status"}, &out), 0)
+      << out;
   EXPECT_NE(out.find("quorum"), std::string::npos) << out;
 }
 
@@ -238,10 +257,13 @@ TEST_F(ThreeNodeLab, StagedChangesActivateAsOneVersionFromAnyNode) {
   EXPECT_EQ(n1.call(http::verb::get, "/api/v1/domain/host/staged-a").status, 404u);
   auto& n2 = lab_->node(2);
   answer pending;
-  ASSERT_TRUE(wait_until([&] {
-    pending = n2.call(http::verb::get, "/api/v1/staged");
-    return pending.body["changes"].size() == 1;
-  }, 10s)) << pending.body.dump();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        pending = n2.call(http::verb::get, "/api/v1/staged");
+        return pending.body["changes"].size() == 1;
+      },
+      10s))
+      << pending.body.dump();
   uint64_t before = version_of(2);
   auto activated = n2.call(http::verb::post, "/api/v1/staged/activate");
   ASSERT_EQ(activated.status, 200u) << activated.body.dump();
@@ -262,7 +284,8 @@ TEST_F(ThreeNodeLab, BackupExportsAndImports) {
 }
 
 TEST_F(ThreeNodeLab, RolesLimitWhatAUserMayDo) {
-  auto created = put(1, "user", "watcher", {{"password", "watcher-password"}, {"roles", {"viewer"}}});
+  auto created =
+      put(1, "user", "watcher", {{"password", "watcher-password"}, {"roles", {"viewer"}}});
   ASSERT_EQ(created.status, 200u) << created.body.dump();
   auto shown = lab_->node(2).call(http::verb::get, "/api/v1/domain/user/watcher");
   EXPECT_FALSE(shown.body["value"].contains("password_hash")) << shown.body.dump();
@@ -290,8 +313,7 @@ TEST_F(ThreeNodeLab, VcubedSurvivesACorosyncRestart) {
             200u);
   ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", vcube_exe(), "service", "start"}), 0);
   EXPECT_TRUE(wait_until(converged, 60s));
-  EXPECT_EQ(lab_->node(2).call(http::verb::get, "/api/v1/domain/host/during-restart").status,
-            200u);
+  EXPECT_EQ(lab_->node(2).call(http::verb::get, "/api/v1/domain/host/during-restart").status, 200u);
   EXPECT_EQ(put_when_writable(2, "host", "after-restart", {{"address", "192.0.2.71"}}).status,
             200u);
 }
@@ -322,7 +344,8 @@ TEST_F(ThreeNodeLab, ZRemovedNodeLeavesCorosyncConfOnEveryMember) {
         10s))
         << conf;
   }
-  EXPECT_TRUE(wait_until([] { return status_of(2)["quorum"].value("expected_votes", 0) == 2; }, 20s))
+  EXPECT_TRUE(
+      wait_until([] { return status_of(2)["quorum"].value("expected_votes", 0) == 2; }, 20s))
       << status_of(2).dump();
   EXPECT_EQ(put_when_writable(2, "host", "after-removal", {{"address", "192.0.2.80"}}).status,
             200u);

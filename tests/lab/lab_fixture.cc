@@ -10,37 +10,46 @@
 
 namespace vcube::labtest {
 
-std::string vcube_exe() { return std::string(VCUBE_BINARY_DIR) + "/src/cli/vcube"; }
+std::string vcube_exe() {
+  return std::string(VCUBE_BINARY_DIR) + "/src/cli/vcube";
+}
 
 int run_vcube(const std::vector<std::string>& args, std::string* out) {
   std::vector<std::string> argv = {vcube_exe()};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = env::run(argv, {}, std::chrono::minutes(5));
   if (!r) {
-    if (out) *out = r.err().message;
+    if (out)
+      *out = r.err().message;
     return -1;
   }
-  if (out) *out = r->out + r->err;
+  if (out)
+    *out = r->out + r->err;
   return r->exit_code;
 }
 
 cli_answer node_cli(int k, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {vcube_exe(), "lab", "exec", std::to_string(k), "--",
-                                   vcube_exe(), "--json"};
+  std::vector<std::string> argv = {vcube_exe(), "lab",       "exec",  std::to_string(k),
+                                   "--",        vcube_exe(), "--json"};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = env::run(argv, {}, std::chrono::minutes(1));
-  if (!r) return cli_answer{-1, json(), r.err().message};
+  if (!r)
+    return cli_answer{-1, json(), r.err().message};
   cli_answer a{r->exit_code, json::object(), r->err};
-  if (auto parsed = parse_json(r->out)) a.body = *parsed;
+  if (auto parsed = parse_json(r->out))
+    a.body = *parsed;
   return a;
 }
 
 std::string skip_reason() {
-  if (geteuid() != 0) return "lab tests need root (network and mount namespaces)";
+  if (geteuid() != 0)
+    return "lab tests need root (network and mount namespaces)";
   auto probe = env::run({"ip", "netns", "add", "vcube-lab-probe"});
-  if (!probe || probe->exit_code != 0) return "cannot create network namespaces here";
+  if (!probe || probe->exit_code != 0)
+    return "cannot create network namespaces here";
   (void)env::run({"ip", "netns", "del", "vcube-lab-probe"});
-  if (!env::file_exists("/usr/sbin/corosync")) return "corosync is not installed";
+  if (!env::file_exists("/usr/sbin/corosync"))
+    return "corosync is not installed";
   return {};
 }
 
@@ -48,32 +57,39 @@ node_api::node_api(std::string address, std::string ca_pem, std::string ca_file)
     : address_(std::move(address)), ca_pem_(std::move(ca_pem)), ca_file_(std::move(ca_file)) {
   auto created =
       api::client::create("https://" + address_ + ":8001", api::tls_trust::trust_ca(ca_pem_));
-  if (created) client_ = std::move(*created);
+  if (created)
+    client_ = std::move(*created);
 }
 
 answer node_api::call(http::verb verb, const std::string& target, std::optional<json> body,
                       bool with_token) {
   std::optional<std::string> token;
-  if (with_token) token = token_;
-  if (!client_) return answer{0, json(), "no client"};
+  if (with_token)
+    token = token_;
+  if (!client_)
+    return answer{0, json(), "no client"};
   auto r = client_->request(verb, target, std::move(body), token);
-  if (!r) return answer{0, json::object(), r.err().message};
+  if (!r)
+    return answer{0, json::object(), r.err().message};
   return answer{r->status, r->body.is_null() ? json::object() : r->body, {}};
 }
 
 answer node_api::call_raw(const std::string& method, const std::string& target,
                           const std::string& body) {
-  auto r = env::run({"curl", "-sS", "--max-time", "30", "--cacert", ca_file_, "-X", method, "-H",
-                     "Content-Type: application/json", "-H", "Authorization: Bearer " + token_,
-                     "--data-binary", "@-", "-w", "\n%{http_code}",
-                     "https://" + address_ + ":8001" + target},
-                    body);
-  if (!r) return answer{0, json(), r.err().message};
-  if (r->exit_code != 0) return answer{0, json(), "curl: " + r->err};
+  auto r = env::run(
+      {"curl", "-sS", "--max-time", "30", "--cacert", ca_file_, "-X", method, "-H",
+       "Content-Type: application/json", "-H", "Authorization: Bearer " + token_, "--data-binary",
+       "@-", "-w", "\n%{http_code}", "https://" + address_ + ":8001" + target},
+      body);
+  if (!r)
+    return answer{0, json(), r.err().message};
+  if (r->exit_code != 0)
+    return answer{0, json(), "curl: " + r->err};
   auto split = r->out.rfind('\n');
   answer a{static_cast<unsigned>(std::atoi(r->out.c_str() + split + 1)), json(), {}};
   auto parsed = parse_json(r->out.substr(0, split));
-  if (parsed) a.body = *parsed;
+  if (parsed)
+    a.body = *parsed;
   return a;
 }
 
@@ -108,14 +124,17 @@ std::unique_ptr<lab_cluster> lab_cluster::up(int nodes, std::string& why) {
 }
 
 lab_cluster::~lab_cluster() {
-  if (!std::getenv("VCUBE_LAB_KEEP")) run_vcube({"lab", "down"});
+  if (!std::getenv("VCUBE_LAB_KEEP"))
+    run_vcube({"lab", "down"});
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
   auto until = std::chrono::steady_clock::now() + deadline;
   while (true) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
+    if (condition())
+      return true;
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval, not a sync
   }
 }

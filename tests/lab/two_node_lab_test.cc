@@ -10,7 +10,8 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(TwoNodeLab, StaysWritableWhenOneNodeIsPartitioned) {
-  if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = skip_reason(); !why.empty())
+    GTEST_SKIP() << why;
   std::string why;
   auto lab = lab_cluster::up(2, why);
   ASSERT_NE(lab, nullptr) << why;
