@@ -1,4 +1,5 @@
 #include "cli/cluster_setup.h"
+#include "common/time.h"
 
 #include <signal.h>
 #include <termios.h>
@@ -30,12 +31,6 @@ namespace {
 namespace http = boost::beast::http;
 
 using namespace std::chrono_literals;
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 status refuse_if_configured() {
   if (env::file_exists(paths::node_config)) {
@@ -104,7 +99,7 @@ status wait_until_serving(const node_config& node, std::chrono::seconds deadline
                           api::tls_trust::trust_ca(*ca));
   if (!client)
     return client.err();
-  std::string token = api::token_signer(*secret).issue("root", unix_now() + 120);
+  std::string token = api::token_signer(*secret).issue("root", unix_now_s() + 120);
   auto until = std::chrono::steady_clock::now() + deadline;
   std::string last = "no answer";
   while (std::chrono::steady_clock::now() < until) {
@@ -272,7 +267,7 @@ result<json> ask_member_to_join(const join_options& o, const std::string& csr) {
   json body = {{"password", o.password},
                {"name", o.name},
                {"address", o.address},
-               {"time", unix_now()},
+               {"time", unix_now_s()},
                {"csr", csr}};
   auto r = (*client)->request(http::verb::post, "/api/v1/cluster/join", body, std::nullopt);
   if (!r)

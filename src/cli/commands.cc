@@ -46,6 +46,15 @@ int print_result(session& s, const result<json>& r, const std::string& what) {
   return 0;
 }
 
+void print_nodes(const json& nodes) {
+  table t({"ID", "NODE", "ADDRESS", "MODE", "MEMBER"});
+  for (const auto& n : nodes) {
+    t.add({std::to_string(n.value("id", 0)), n.value("name", ""), text_of(n["addresses"]),
+           n.value("mode", ""), n.value("is_member", false) ? "yes" : "no"});
+  }
+  t.print(std::cout);
+}
+
 }  // namespace
 
 result<std::pair<std::string, json>> parse_assignment(const std::string& text) {
@@ -76,12 +85,7 @@ int cluster_status(session& s) {
             << r->value("checksum", "").substr(0, 12) << '\n'
             << "corosync  " << (r->value("connected", false) ? "connected" : "NOT CONNECTED")
             << "\n\n";
-  table t({"ID", "NODE", "ADDRESS", "MODE", "MEMBER"});
-  for (const auto& n : (*r)["nodes"]) {
-    t.add({std::to_string(n.value("id", 0)), n.value("name", ""), text_of(n["addresses"]),
-           n.value("mode", ""), n.value("is_member", false) ? "yes" : "no"});
-  }
-  t.print(std::cout);
+  print_nodes((*r)["nodes"]);
   return 0;
 }
 
@@ -91,12 +95,7 @@ int node_list(session& s) {
     return fail(r.err());
   if (s.is_json())
     return print_json((*r)["nodes"]);
-  table t({"ID", "NODE", "ADDRESS", "MODE", "MEMBER"});
-  for (const auto& n : (*r)["nodes"]) {
-    t.add({std::to_string(n.value("id", 0)), n.value("name", ""), text_of(n["addresses"]),
-           n.value("mode", ""), n.value("is_member", false) ? "yes" : "no"});
-  }
-  t.print(std::cout);
+  print_nodes((*r)["nodes"]);
   return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "cli/session.h"
+#include "common/time.h"
 
 #include <unistd.h>
 
@@ -12,12 +13,6 @@
 
 namespace vcube::cli {
 namespace {
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 result<std::string> url_from_config() {
   auto text = env::read_file(paths::cli_config);
@@ -97,7 +92,7 @@ result<std::string> session::token() {
   if (const char* env_token = std::getenv("VCUBE_TOKEN"); env_token && *env_token) {
     token_ = env_token;
   } else if (auto secret = env::read_file(paths::auth_key); secret && !secret->empty()) {
-    token_ = api::token_signer(*secret).issue("root", unix_now() + 600);
+    token_ = api::token_signer(*secret).issue("root", unix_now_s() + 600);
   } else if (auto saved = env::read_file(saved_token_path()); saved) {
     std::string t = *saved;
     while (!t.empty() && (t.back() == '\n' || t.back() == ' '))

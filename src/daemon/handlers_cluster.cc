@@ -7,6 +7,7 @@
 #include "api/password.h"
 #include "api/tls.h"
 #include "common/paths.h"
+#include "common/time.h"
 #include "daemon/handlers.h"
 #include "domain/schema.h"
 #include "env/files.h"
@@ -91,10 +92,7 @@ status check_join(context& ctx, const join_request& j) {
       user->value.value("roles", json::array()).dump().find("\"admin\"") != std::string::npos;
   if (!is_admin)
     return make_error(errc::unauthorized, "wrong cluster admin password", "password");
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  int64_t skew = std::llabs(now - j.time);
+  int64_t skew = std::llabs(unix_now_s() - j.time);
   if (skew > ctx.join_clock_skew_max.count()) {
     return make_error(errc::conflict,
                       "clock skew: the joining node's clock differs from " + ctx.node.name +

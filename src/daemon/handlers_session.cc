@@ -2,16 +2,11 @@
 
 #include "api/password.h"
 #include "api/token.h"
+#include "common/time.h"
 #include "daemon/handlers.h"
 
 namespace vcube::daemon {
 namespace {
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::vector<std::string> effective_roles(const domain::store& store, const json& user) {
   std::vector<std::string> roles = user.value("roles", std::vector<std::string>{});
@@ -52,7 +47,7 @@ awaitable<api::response> login(context& ctx, api::request_context& request) {
   if (!is_valid) {
     co_return api::error_response(make_error(errc::unauthorized, "wrong user name or password"));
   }
-  int64_t expires = unix_now() + ctx.token_lifetime.count();
+  int64_t expires = unix_now_s() + ctx.token_lifetime.count();
   std::string token = api::token_signer(ctx.auth_secret).issue(user, expires);
   auto response = json_response({{"token", token},
                                  {"user", user},
@@ -68,7 +63,7 @@ awaitable<api::response> login(context& ctx, api::request_context& request) {
 }  // namespace
 
 result<api::principal> authenticate(context& ctx, std::string_view token) {
-  auto user = api::token_signer(ctx.auth_secret).verify(token, unix_now());
+  auto user = api::token_signer(ctx.auth_secret).verify(token, unix_now_s());
   if (!user)
     return user.err();
   if (*user == "root")

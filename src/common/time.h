@@ -1,0 +1,15 @@
+// Wall-clock time as the cluster exchanges it: unix seconds.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace vcube {
+
+inline int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace vcube
