@@ -152,7 +152,8 @@ void replicator::on_write(uint32_t from, write_message m) {
   using type = write_request::type;
   std::vector<change> changes =
       m.request.kind == type::activate ? store_.staged() : m.request.changes;
-  auto version = store_.apply(m.request);
+  auto allowed = partition_may_write();
+  auto version = allowed ? store_.apply(m.request) : result<uint64_t>(allowed.err());
   if (version && m.request.kind == type::import)
     out_.state_replaced = true;
   else if (version && (m.request.kind == type::apply || m.request.kind == type::activate))
@@ -163,6 +164,22 @@ void replicator::on_write(uint32_t from, write_message m) {
     in_flight_.erase(flight);
     out_.completed.emplace_back(m.request_id, std::move(version));
   }
+}
+
+// A write is applied only in a partition that holds a majority of the
+// domain's nodes (with two nodes, either one: corosync's two_node). The
+// membership is part of the total order, so every member decides alike, even
+// when votequorum's verdict reaches them at different points: a minority that
+// still had writes in flight when it lost quorum cannot apply them, and so can
+// never overtake the majority's version when the partitions merge.
+status replicator::partition_may_write() const {
+  size_t nodes = store_.list("node").size();
+  size_t present = members_.size();
+  if (nodes == 0 || present * 2 > nodes || (nodes == 2 && present == 1))
+    return ok_status();
+  return make_error(errc::no_quorum, "no quorum: this partition holds " + std::to_string(present) +
+                                         " of " + std::to_string(nodes) +
+                                         " nodes; the change was not applied");
 }
 
 }  // namespace vcube::domain

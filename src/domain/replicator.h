@@ -84,6 +84,7 @@ class replicator {
   bool is_member(uint32_t node_id) const;
 
   void on_write(uint32_t from, write_message m);
+  status partition_may_write() const;
   void on_summary(uint32_t from, summary_message m);
   void on_state(uint32_t from, state_message m);
   void on_check(uint32_t from, const check_message& m);

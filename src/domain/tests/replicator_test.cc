@@ -66,6 +66,32 @@ TEST(replicator, concurrent_writes_converge) {
     EXPECT_TRUE(bus->node(n).pending.empty());
 }
 
+// votequorum's verdict is not in CPG's order: a minority may still believe it
+// is quorate for a moment. Its writes must not apply there, or its version
+// could overtake the majority's and win the merge.
+TEST(replicator, minority_that_still_believes_it_is_quorate_applies_nothing) {
+  auto bus = started(3);
+  bus->submit(1, apply_request({put("node", "n1", node_value(1, "192.0.2.1")),
+                                put("node", "n2", node_value(2, "192.0.2.2")),
+                                put("node", "n3", node_value(3, "192.0.2.3"))}));
+  bus->run_until_quiet();
+  bus->set_groups({0, 0, 1});
+  bus->run_until_quiet();
+  bus->node(3).rep->set_quorate(true);  // the stale verdict
+  uint64_t id = bus->submit(3, put_network("minority", 1));
+  bus->run_until_quiet();
+  ASSERT_TRUE(bus->node(3).completed.count(id));
+  EXPECT_EQ(bus->node(3).completed.at(id).err().code, errc::no_quorum);
+  EXPECT_EQ(bus->node(3).db->version(), 1u);
+  bus->submit(1, put_network("majority", 2));
+  bus->run_until_quiet();
+  bus->set_groups({0, 0, 0});
+  bus->run_until_quiet();
+  EXPECT_TRUE(bus->synced_groups_agree());
+  EXPECT_TRUE(bus->node(3).db->get("network", "majority"));
+  EXPECT_FALSE(bus->node(1).db->get("network", "minority"));
+}
+
 TEST(replicator, minority_with_old_state_converges_after_merge) {
   auto bus = started(3);
   bus->submit(1, put_network("a", 1));
