@@ -63,7 +63,16 @@ void replicator::on_state(uint32_t from, state_message m) {
     return;
   if (from != self_) {
     auto snapshot = parse_json(assembly_);
+    uint64_t replaced_version = store_.version();
     status loaded = snapshot ? store_.load_snapshot(*snapshot) : status(snapshot.err());
+    if (loaded && store_.version() <= replaced_version && replaced_version > 0) {
+      // Not a catch-up: this node's own history since the split is dropped.
+      out_.problems.push_back("domain version " + std::to_string(replaced_version) +
+                              " replaced by node " + std::to_string(from) + "'s version " +
+                              std::to_string(store_.version()) +
+                              " after the partitions merged; changes made here since the split "
+                              "are dropped");
+    }
     if (loaded)
       out_.state_replaced = true;
     else  // End the round anyway: the next check finds the difference.
