@@ -318,6 +318,24 @@ TEST_F(ThreeNodeLab, VcubedSurvivesACorosyncRestart) {
             200u);
 }
 
+TEST_F(ThreeNodeLab, ServicesStopCleanlyAndStartAgain) {
+  ASSERT_TRUE(wait_until(converged, 30s));
+  std::string out;
+  // SIGTERM to vcubed, then corosync's own shutdown; both must be gone.
+  ASSERT_EQ(run_vcube({"lab", "exec", "3", "--", vcube_exe(), "service", "stop"}, &out), 0) << out;
+  EXPECT_NE(run_vcube({"lab", "exec", "3", "--", "sh", "-c",
+                       "kill -0 $(cat /run/vcube/vcubed.pid) 2>/dev/null || "
+                       "test -e /run/vcube/vcubed.pid"}),
+            0);
+  auto log = env::read_file("/var/lib/vcube-lab/n3/var-log-vcube/vcubed.log");
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->rfind("stopped"), std::string::npos);
+  ASSERT_EQ(put_when_writable(1, "host", "while-n3-stopped", {{"address", "192.0.2.72"}}).status,
+            200u);
+  ASSERT_EQ(run_vcube({"lab", "exec", "3", "--", vcube_exe(), "service", "start"}, &out), 0) << out;
+  EXPECT_TRUE(wait_until(converged, 60s));
+}
+
 // Last: it leaves a two-node cluster.
 TEST_F(ThreeNodeLab, ZRemovedNodeLeavesCorosyncConfOnEveryMember) {
   ASSERT_TRUE(wait_until(converged, 30s));
