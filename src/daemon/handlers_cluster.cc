@@ -87,9 +87,9 @@ result<join_request> parse_join(const json& body) {
 
 status check_join(context& ctx, const join_request& j) {
   auto user = ctx.domain.state().get("user", j.user);
-  bool is_admin =
-      user && api::verify_password(j.password, user->value.value("password_hash", "")) &&
-      user->value.value("roles", json::array()).dump().find("\"admin\"") != std::string::npos;
+  auto roles = user ? user->value.value("roles", json::array()) : json::array();
+  bool is_admin = user && std::find(roles.begin(), roles.end(), "admin") != roles.end() &&
+                  api::verify_password(j.password, user->value.value("password_hash", ""));
   if (!is_admin)
     return make_error(errc::unauthorized, "wrong cluster admin password", "password");
   int64_t skew = std::llabs(unix_now_s() - j.time);
@@ -143,7 +143,21 @@ uint32_t next_node_id(context& ctx) {
   return highest + 1;
 }
 
-result<json> join_payload(context& ctx, const join_request& j, uint32_t node_id) {
+// The node's certificate, signed by the cluster CA before anything is
+// written, so that a bad CSR leaves no half-joined node behind.
+result<std::string> sign_with_cluster_ca(const std::string& csr_pem) {
+  auto ca_cert = env::read_file(paths::ca_cert);
+  auto ca_key = env::read_file(paths::ca_key);
+  if (!ca_cert)
+    return ca_cert.err();
+  if (!ca_key)
+    return ca_key.err();
+  return sign_node_csr(*ca_cert, *ca_key, csr_pem);
+}
+
+// What the new node needs; read after its node object is applied, so that
+// corosync.conf already lists it.
+result<json> join_files(context& ctx) {
   auto ca_cert = env::read_file(paths::ca_cert);
   auto ca_key = env::read_file(paths::ca_key);
   auto conf = env::read_file(paths::corosync_conf);
@@ -152,17 +166,12 @@ result<json> join_payload(context& ctx, const join_request& j, uint32_t node_id)
     if (!*r)
       return r->err();
   }
-  auto cert = sign_node_csr(*ca_cert, *ca_key, j.csr);
-  if (!cert)
-    return cert.err();
-  return json{{"node_id", node_id},
-              {"cluster", ctx.node.cluster},
+  return json{{"cluster", ctx.node.cluster},
               {"corosync_conf", *conf},
               {"corosync_authkey", api::base64_encode_std(*authkey)},
               {"auth_key", api::base64_encode_std(ctx.auth_secret)},
               {"ca_cert", *ca_cert},
-              {"ca_key", *ca_key},
-              {"node_cert", *cert}};
+              {"ca_key", *ca_key}};
 }
 
 awaitable<api::response> join(context& ctx, api::request_context& r) {
@@ -174,11 +183,10 @@ awaitable<api::response> join(context& ctx, api::request_context& r) {
     co_return api::error_response(j.err());
   if (auto s = check_join(ctx, *j); !s)
     co_return api::error_response(s.err());
-  // Sign first: a bad CSR must not leave a half-joined node in the domain.
+  auto cert = sign_with_cluster_ca(j->csr);
+  if (!cert)
+    co_return api::error_response(cert.err());
   uint32_t node_id = next_node_id(ctx);
-  if (auto probe = join_payload(ctx, *j, node_id); !probe) {
-    co_return api::error_response(probe.err());
-  }
   json node = {{"id", node_id}, {"addresses", {j->address}}, {"mode", "standby"}};
   if (auto s = domain::validate_object("node", j->name, node); !s) {
     co_return api::error_response(s.err());
@@ -190,9 +198,11 @@ awaitable<api::response> join(context& ctx, api::request_context& r) {
   if (written.status != 200)
     co_return written;
   // The write's apply hook has rewritten corosync.conf with the new node.
-  auto payload = join_payload(ctx, *j, node_id);
+  auto payload = join_files(ctx);
   if (!payload)
     co_return api::error_response(payload.err());
+  (*payload)["node_id"] = node_id;
+  (*payload)["node_cert"] = *cert;
   co_return json_response(*payload);
 }
 
