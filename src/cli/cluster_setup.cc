@@ -120,6 +120,15 @@ status write_cli_config(const std::string& address) {
   return env::write_file_atomic(paths::cli_config, cli.dump(2) + "\n", 0644);
 }
 
+// A corosync that runs before this node belongs to a cluster runs someone
+// else's configuration (Debian's package starts one with its example file);
+// its settings cannot be reloaded into ours, so it is stopped first.
+status stop_foreign_corosync() {
+  if (!cluster::is_corosync_running()) return ok_status();
+  std::cerr << "stopping the corosync that runs with a configuration not made by vcube\n";
+  return cluster::stop_corosync(30s);
+}
+
 status prepare_directories() {
   for (const char* dir : {paths::etc_dir, paths::state_dir, paths::run_dir}) {
     if (auto s = env::make_directories(dir, 0755); !s)
@@ -233,6 +242,8 @@ status create_cluster(const create_options& o) {
   cluster::corosync_config conf{o.cluster, 1, {{1, o.name, o.address}}};
   if (auto v = cluster::validate_corosync_config(conf); !v)
     return v.err();
+  if (auto s = stop_foreign_corosync(); !s)
+    return s;
   if (auto s = prepare_directories(); !s)
     return s;
   if (auto s = write_pki_for_create(o); !s)
@@ -313,6 +324,8 @@ status join_cluster(const join_options& o) {
   auto answer = ask_member_to_join(o, identity->csr_pem);
   if (!answer)
     return answer.err();
+  if (auto s = stop_foreign_corosync(); !s)
+    return s;
   if (auto s = prepare_directories(); !s)
     return s;
   if (auto s = write_join_files(*answer, identity->key_pem); !s)
