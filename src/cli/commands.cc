@@ -32,13 +32,16 @@ void print_value(const json& value, const std::string& indent = "") {
     std::cout << indent << key << ": " << text_of(v) << '\n';
 }
 
-int print_result(session& s, const result<json>& r, const std::string& what) {
+// `what` says what happened ("network lan written"); a staged change is
+// reported with `subject` alone ("network lan staged").
+int print_result(session& s, const result<json>& r, const std::string& what,
+                 const std::string& subject = {}) {
   if (!r)
     return fail(r.err());
   if (s.is_json())
     return print_json(*r);
   if (r->contains("staged")) {
-    std::cout << what << " staged (" << (*r)["staged"]
+    std::cout << subject << " staged (" << (*r)["staged"]
               << " pending; `vcube staged activate` applies them)\n";
   } else {
     std::cout << what << " (version " << r->value("version", 0) << ")\n";
@@ -182,7 +185,7 @@ int object_set(session& s, const std::string& kind, const std::string& name, con
   if (base)
     body["base_version"] = *base;
   auto r = s.call(http::verb::put, "/api/v1/domain/" + kind + "/" + name, body);
-  return print_result(s, r, kind + " " + name + " written");
+  return print_result(s, r, kind + " " + name + " written", kind + " " + name);
 }
 
 int object_delete(session& s, const std::string& kind, const std::string& name, bool is_staged,
@@ -196,7 +199,7 @@ int object_delete(session& s, const std::string& kind, const std::string& name, 
   if (!query.empty())
     target += "?" + query;
   auto r = s.call(http::verb::delete_, target);
-  return print_result(s, r, kind + " " + name + " deleted");
+  return print_result(s, r, kind + " " + name + " deleted", "deletion of " + kind + " " + name);
 }
 
 int staged_diff(session& s) {

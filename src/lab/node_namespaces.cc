@@ -1,5 +1,7 @@
 #include "lab/node_namespaces.h"
 
+#include <filesystem>
+
 #include "env/files.h"
 #include "env/process.h"
 #include "lab/names.h"
@@ -49,8 +51,18 @@ status create_mount_namespace(int k) {
 
 }  // namespace
 
+// Entering a mount namespace moves the caller to its root; --wd keeps the
+// caller's working directory, so relative paths mean the same inside a node.
 std::vector<std::string> node_command_prefix(int k) {
-  return {"nsenter", "--net=/run/netns/" + netns_name(k), "--mount=" + mount_ns_file(k)};
+  std::vector<std::string> prefix = {"nsenter", "--net=/run/netns/" + netns_name(k),
+                                     "--mount=" + mount_ns_file(k)};
+  std::error_code ec;
+  auto cwd = std::filesystem::current_path(ec);
+  // (/run and /dev/shm are the node's own tmpfs: the directory may not exist there.)
+  bool is_private = cwd.string().starts_with("/run") || cwd.string().starts_with("/dev");
+  if (!ec && !is_private)
+    prefix.push_back("--wd=" + cwd.string());
+  return prefix;
 }
 
 std::string node_mount_setup_script() {
