@@ -1,6 +1,6 @@
 #include "qemu/block_device_args.h"
 
-#include <cassert>
+#include <cstdlib>
 
 #include "qemu/command_line.h"
 #include "qemu/nbd_uri.h"
@@ -27,8 +27,9 @@ cache_flags cache_flags_for(const std::string& mode) {
     return {false, false, false};
   if (mode == "directsync")
     return {true, false, false};
-  assert(mode == "unsafe");
-  return {false, true, true};
+  if (mode == "unsafe")
+    return {false, true, true};
+  std::abort();  // validate() admits only the modes above; this is a programmer error
 }
 
 const char* on_off(bool value) {
@@ -44,7 +45,8 @@ std::string storage_node(const std::string& source, const std::string& node_name
   if (!is_nbd_uri(source))
     return "driver=file,node-name=" + node_name + ",filename=" + escape_option_value(source);
   auto parsed = parse_nbd_uri(source);
-  assert(parsed.ok());
+  if (!parsed)
+    std::abort();  // validate() parsed it already; this is a programmer error
   const nbd_address& nbd = *parsed;
   std::string text = "driver=nbd,node-name=" + node_name;
   if (nbd.is_unix) {
