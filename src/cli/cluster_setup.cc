@@ -5,7 +5,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -129,6 +131,18 @@ status stop_foreign_corosync() {
   return cluster::stop_corosync(30s);
 }
 
+// A domain database left from an earlier life of this machine must not take
+// part in the new cluster's sync (its version could be higher and win).
+status remove_old_domain() {
+  for (const std::string suffix : {"", "-wal", "-shm"}) {
+    std::string path = std::string(paths::domain_db) + suffix;
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return make_error(errc::internal, "cannot remove " + path + ": " + strerror(errno));
+    }
+  }
+  return ok_status();
+}
+
 status prepare_directories() {
   for (const char* dir : {paths::etc_dir, paths::state_dir, paths::run_dir}) {
     if (auto s = env::make_directories(dir, 0755); !s)
@@ -246,6 +260,8 @@ status create_cluster(const create_options& o) {
     return s;
   if (auto s = prepare_directories(); !s)
     return s;
+  if (auto s = remove_old_domain(); !s)
+    return s;
   if (auto s = write_pki_for_create(o); !s)
     return s;
   if (auto s = cluster::write_corosync_files(cluster::render_corosync_conf(conf),
@@ -327,6 +343,8 @@ status join_cluster(const join_options& o) {
   if (auto s = stop_foreign_corosync(); !s)
     return s;
   if (auto s = prepare_directories(); !s)
+    return s;
+  if (auto s = remove_old_domain(); !s)
     return s;
   if (auto s = write_join_files(*answer, identity->key_pem); !s)
     return s;
