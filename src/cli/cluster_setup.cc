@@ -126,7 +126,8 @@ status write_cli_config(const std::string& address) {
 // else's configuration (Debian's package starts one with its example file);
 // its settings cannot be reloaded into ours, so it is stopped first.
 status stop_foreign_corosync() {
-  if (!cluster::is_corosync_running()) return ok_status();
+  if (!cluster::is_corosync_running())
+    return ok_status();
   std::cerr << "stopping the corosync that runs with a configuration not made by vcube\n";
   return cluster::stop_corosync(30s);
 }
@@ -199,6 +200,16 @@ status write_pki_for_create(const create_options& o) {
   return ok_status();
 }
 
+// Before this node's files are written: nothing of an earlier life may
+// take part in the new cluster.
+status prepare_node() {
+  if (auto s = stop_foreign_corosync(); !s)
+    return s;
+  if (auto s = prepare_directories(); !s)
+    return s;
+  return remove_old_domain();
+}
+
 }  // namespace
 
 std::string default_node_name() {
@@ -256,11 +267,7 @@ status create_cluster(const create_options& o) {
   cluster::corosync_config conf{o.cluster, 1, {{1, o.name, o.address}}};
   if (auto v = cluster::validate_corosync_config(conf); !v)
     return v.err();
-  if (auto s = stop_foreign_corosync(); !s)
-    return s;
-  if (auto s = prepare_directories(); !s)
-    return s;
-  if (auto s = remove_old_domain(); !s)
+  if (auto s = prepare_node(); !s)
     return s;
   if (auto s = write_pki_for_create(o); !s)
     return s;
@@ -340,11 +347,7 @@ status join_cluster(const join_options& o) {
   auto answer = ask_member_to_join(o, identity->csr_pem);
   if (!answer)
     return answer.err();
-  if (auto s = stop_foreign_corosync(); !s)
-    return s;
-  if (auto s = prepare_directories(); !s)
-    return s;
-  if (auto s = remove_old_domain(); !s)
+  if (auto s = prepare_node(); !s)
     return s;
   if (auto s = write_join_files(*answer, identity->key_pem); !s)
     return s;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/golden/golden.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -15,14 +17,7 @@ std::string golden_path(const std::string& name) {
 }
 
 void expect_matches_golden(const std::string& text, const std::string& name) {
-  if (std::getenv("VCUBE_UPDATE_GOLDEN") != nullptr)
-    std::ofstream(golden_path(name), std::ios::binary) << text;
-  std::ifstream in(golden_path(name), std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << golden_path(name);
-  std::ostringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(text, expected.str()) << "rendered text differs from " << golden_path(name)
-                                  << " (VCUBE_UPDATE_GOLDEN=1 rewrites it)";
+  testing::expect_matches_golden(text, golden_path(name));
 }
 
 corosync_config cluster_of(size_t node_count) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "qemu/tests/vm_fixtures.h"
+#include "tests/golden/golden.h"
 
 namespace vcube::qemu {
 namespace {
@@ -29,15 +30,7 @@ std::string one_per_line(const std::vector<std::string>& args) {
 void expect_matches_golden(const vm_definition& vm, const std::string& name) {
   auto args = build_command_line(vm);
   ASSERT_TRUE(args.ok()) << args.err().message;
-  const std::string text = one_per_line(*args);
-  if (std::getenv("VCUBE_UPDATE_GOLDEN") != nullptr)
-    std::ofstream(golden_path(name), std::ios::binary) << text;
-  std::ifstream in(golden_path(name), std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << golden_path(name);
-  std::ostringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(text, expected.str()) << "argv differs from " << golden_path(name)
-                                  << " (VCUBE_UPDATE_GOLDEN=1 rewrites it)";
+  ::vcube::testing::expect_matches_golden(one_per_line(*args), golden_path(name));
 }
 
 TEST(command_line, minimal_vm_matches_golden) {
