@@ -50,6 +50,8 @@ std::vector<long> vcubed_rss_kib() {
 
 int main(int argc, char** argv) {
   int writes = argc > 1 ? std::atoi(argv[1]) : 1000;
+  size_t node =
+      argc > 2 ? static_cast<size_t>(std::atoi(argv[2])) : 1;  // which node takes the writes
   auto state = lab::read_lab_state();
   if (!state) {
     std::cerr << "no lab running: start one with `vcube lab up` (bench/run does it)\n";
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
   std::string why;
   auto ca = std::ifstream("/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
   std::string ca_pem((std::istreambuf_iterator<char>(ca)), std::istreambuf_iterator<char>());
-  labtest::node_api n1(state->node_addresses.at(0), ca_pem,
+  labtest::node_api n1(state->node_addresses.at(node - 1), ca_pem,
                        "/var/lib/vcube-lab/n1/etc-vcube/ca.crt");
   auto login = n1.call(labtest::http::verb::post, "/api/v1/login",
                        json{{"user", "admin"}, {"password", state->admin_password}}, false);
