@@ -17,6 +17,13 @@ error gone_error(const std::string& why) {
   return make_error(errc::unavailable, "QEMU is gone: " + why);
 }
 
+// QEMU serves one QMP client at a time; a second one waits without a greeting.
+error late_error() {
+  return make_error(errc::timeout,
+                    "no QMP greeting and negotiation by the deadline (QEMU busy, or another "
+                    "client holds its QMP socket)");
+}
+
 }  // namespace
 
 qmp_client::qmp_client(asio::any_io_executor executor, qmp_client_handlers handlers,
@@ -61,9 +68,8 @@ awaitable<status> qmp_client::negotiate(qmp_clock::time_point deadline) {
     boost::system::error_code ec;
     size_t n = co_await socket_.async_read_some(asio::buffer(buffer), with_ec(ec));
     if (ec) {
-      outcome = *is_late
-                    ? make_error(errc::timeout, "no QMP greeting and negotiation by the deadline")
-                    : gone_error("QMP closed during negotiation: " + ec.message());
+      outcome =
+          *is_late ? late_error() : gone_error("QMP closed during negotiation: " + ec.message());
       break;
     }
     codec_.feed(std::string_view(buffer.data(), n));
@@ -81,6 +87,7 @@ awaitable<status> qmp_client::negotiate(qmp_clock::time_point deadline) {
     }
     if (output.became_ready) {
       outcome = ok_status();
+      output.lines_to_send.clear();  // written above
       dispatch(std::move(output));  // events that came with the reply
       break;
     }
@@ -88,7 +95,7 @@ awaitable<status> qmp_client::negotiate(qmp_clock::time_point deadline) {
   watchdog->cancel();
   if (!*is_late)
     co_return outcome;
-  co_return make_error(errc::timeout, "no QMP greeting and negotiation by the deadline");
+  co_return late_error();
 }
 
 awaitable<void> qmp_client::read_loop(std::shared_ptr<qmp_client> self) {
@@ -104,6 +111,8 @@ awaitable<void> qmp_client::read_loop(std::shared_ptr<qmp_client> self) {
       break;  // close() ran while this read's completion was queued
     self->codec_.feed(std::string_view(buffer.data(), n));
     self->dispatch(self->codec_.take_output());
+    if (!self->outbox_.empty() && !self->is_writing_)
+      co_await self->write_queued();
   }
 }
 

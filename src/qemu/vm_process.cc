@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <optional>
 
 #include "env/files.h"
 #include "env/process.h"
@@ -79,17 +80,28 @@ result<std::vector<std::string>> prepare_launch(const vm_definition& vm,
 }
 
 // QEMU exits from its foreground half once the daemon half has initialised;
-// its status and stderr say whether the VM started.
-status launch(const std::vector<std::string>& argv, const vm_start_options& options) {
-  auto ran = env::run(argv, {}, options.launch_timeout);
+// its status and stderr say whether the VM started. Blocking: runs on the
+// launcher pool. std::nullopt is success (co_spawn wants a default-constructible value).
+awaitable<std::optional<error>> launch(std::vector<std::string> argv,
+                                       std::chrono::milliseconds timeout) {
+  auto ran = env::run(argv, {}, timeout);
   if (!ran)
-    return make_error(ran.err().code, "QEMU did not start: " + ran.err().message);
+    co_return make_error(ran.err().code, "QEMU did not start: " + ran.err().message);
   if (ran->exit_code != 0) {
     std::string detail = trimmed(ran->err.empty() ? ran->out : ran->err);
-    return make_error(errc::internal, "QEMU failed to start (exit " +
-                                          std::to_string(ran->exit_code) + "): " + detail);
+    co_return make_error(errc::internal, "QEMU failed to start (exit " +
+                                             std::to_string(ran->exit_code) + "): " + detail);
   }
-  return ok_status();
+  co_return std::nullopt;
+}
+
+// QEMU's start can block for long (opening images, an NBD server that does
+// not answer): keep it off the caller's event loop. Threads: at most
+// launches_in_parallel_max QEMUs initialise at once; more wait in the pool.
+constexpr int launches_in_parallel_max = 2;
+asio::thread_pool& launcher_pool() {
+  static asio::thread_pool pool(launches_in_parallel_max);
+  return pool;
 }
 
 }  // namespace
@@ -111,8 +123,10 @@ awaitable<result<std::unique_ptr<vm_process>>> vm_process::start(const vm_defini
   auto argv = prepare_launch(vm, options);
   if (!argv)
     co_return argv.err();
-  if (auto launched = launch(*argv, options); !launched)
-    co_return launched.err();
+  auto failed = co_await asio::co_spawn(
+      launcher_pool(), launch(std::move(*argv), options.launch_timeout), use_awaitable);
+  if (failed)
+    co_return std::move(*failed);
   co_return co_await attach(vm.run_dir, deadline);
 }
 
@@ -147,7 +161,6 @@ awaitable<status> vm_process::connect(qmp_clock::time_point deadline) {
 }
 
 void vm_process::on_event(const qmp_event& event) {
-  ++events_seen_;
   tracker_.on_event(event);
 }
 

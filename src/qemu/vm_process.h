@@ -4,9 +4,8 @@
 // Either way QEMU outlives this object: destroying it only closes QMP.
 //
 // Threading: one io_context thread; every call on that executor. start()
-// blocks that thread while QEMU initialises and daemonizes (well under a
-// second normally, launch_timeout at most): acceptable for the executor, not
-// for an API handler's thread.
+// runs QEMU's foreground half (until it daemonizes) on a small internal
+// thread pool, so the caller's event loop keeps running meanwhile.
 #pragma once
 
 #include <chrono>
@@ -61,9 +60,6 @@ class vm_process {
   // errc::timeout when it still runs at the deadline.
   awaitable<status> wait_until_gone(qmp_clock::time_point deadline);
 
-  // Number of QMP events seen, for callers that wait for one.
-  uint64_t events_seen() const { return events_seen_; }
-
  private:
   vm_process(std::string run_dir, int pid);
   awaitable<status> connect(qmp_clock::time_point deadline);
@@ -75,7 +71,6 @@ class vm_process {
   int pid_ = 0;
   std::shared_ptr<qmp_client> qmp_;
   vm_state_tracker tracker_;
-  uint64_t events_seen_ = 0;
 };
 
 // True when `pid` is a live (not zombie) process whose command line names

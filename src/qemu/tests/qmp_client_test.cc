@@ -147,6 +147,47 @@ TEST_F(qmp_client_test, eof_fails_pending_commands_as_gone) {
   EXPECT_EQ(later.err().code, errc::unavailable);
 }
 
+// Two commands in flight: "hold" is answered after "echo" (out of order).
+awaitable<void> execute_into(std::shared_ptr<qmp_client> client, std::string name,
+                             std::optional<result<json>>* out) {
+  json arguments = {{"n", name}};  // GCC 12 rejects a braced list inside co_await
+  auto reply =
+      co_await client->execute(name, arguments, qmp_clock::now() + std::chrono::seconds(5));
+  out->emplace(std::move(reply));
+}
+
+TEST_F(qmp_client_test, matches_out_of_order_replies_by_id) {
+  auto client = connect();
+  ASSERT_TRUE(client);
+  std::optional<result<json>> held, echoed;
+  asio::co_spawn(io_, execute_into(client, std::string("hold"), &held), asio::detached);
+  asio::co_spawn(io_, execute_into(client, std::string("echo"), &echoed), asio::detached);
+  const auto deadline = qmp_clock::now() + std::chrono::seconds(5);
+  while (!(held && echoed) && qmp_clock::now() < deadline)
+    io_.run_one_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(held && echoed);
+  ASSERT_TRUE(held->ok() && echoed->ok());
+  EXPECT_EQ(held->value(), "held");
+  EXPECT_EQ(echoed->value(), (json{{"n", "echo"}}));
+  client->close();
+}
+
+TEST_F(qmp_client_test, close_fails_pending_commands_without_calling_on_gone) {
+  auto client = connect();
+  ASSERT_TRUE(client);
+  std::optional<result<json>> silent;
+  asio::co_spawn(io_, execute_into(client, std::string("silent"), &silent), asio::detached);
+  io_.poll();
+  client->close();
+  const auto deadline = qmp_clock::now() + std::chrono::seconds(5);
+  while (!silent && qmp_clock::now() < deadline)
+    io_.run_one_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(silent);
+  ASSERT_FALSE(silent->ok());
+  EXPECT_EQ(silent->err().code, errc::unavailable);
+  EXPECT_TRUE(seen_.gone.empty());
+}
+
 TEST_F(qmp_client_test, no_socket_is_unavailable) {
   auto client = run_coroutine(
       io_,
