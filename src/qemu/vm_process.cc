@@ -13,8 +13,6 @@
 namespace vcube::qemu {
 namespace {
 
-constexpr auto pid_poll_interval = std::chrono::milliseconds(100);
-
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r'))
     text.pop_back();
@@ -110,9 +108,12 @@ bool is_qemu_alive(int pid, const std::string& pid_file) {
   return pid > 0 && is_running_not_zombie(pid) && command_line_names(pid, pid_file);
 }
 
-vm_process::vm_process(std::string run_dir, int pid) : run_dir_(std::move(run_dir)), pid_(pid) {}
+vm_process::vm_process(std::string run_dir, int pid)
+    : run_dir_(std::move(run_dir)),
+      watch_(std::make_shared<vm_watch>(pid, run_paths_in(run_dir_).pid_file)) {}
 
 vm_process::~vm_process() {
+  watch_->set_on_change(nullptr);  // an exit-confirmation poll may outlive us
   if (qmp_)
     qmp_->close();  // QEMU keeps running
 }
@@ -149,9 +150,9 @@ awaitable<result<std::unique_ptr<vm_process>>> vm_process::attach(std::string ru
 
 awaitable<status> vm_process::connect(qmp_clock::time_point deadline) {
   qmp_client_handlers handlers;
-  // The client never calls these after close(), which ~vm_process does.
-  handlers.on_event = [this](const qmp_event& event) { on_event(event); };
-  handlers.on_gone = [this](const error& why) { on_gone(why); };
+  auto executor = co_await asio::this_coro::executor;
+  handlers.on_event = [watch = watch_](const qmp_event& event) { watch->on_event(event); };
+  handlers.on_gone = [watch = watch_, executor](const error&) { watch->on_qmp_gone(executor); };
   auto client = co_await qmp_client::connect(run_paths_in(run_dir_).qmp_socket, deadline,
                                              std::move(handlers));
   if (!client)
@@ -160,23 +161,9 @@ awaitable<status> vm_process::connect(qmp_clock::time_point deadline) {
   co_return ok_status();
 }
 
-void vm_process::on_event(const qmp_event& event) {
-  tracker_.on_event(event);
-}
-
-void vm_process::on_gone(const error&) {
-  // EOF alone is not proof (QEMU may just have closed QMP): confirm with the pid.
-  state();
-}
-
 vm_run_state vm_process::state() {
-  // While QMP is open, wait for its EOF too: a SHUTDOWN event may still be
-  // unread in the socket when the pid is already gone.
-  const bool is_qmp_drained = !qmp_ || !qmp_->is_open();
-  if (!tracker_.is_gone() && is_qmp_drained &&
-      !is_qemu_alive(pid_, run_paths_in(run_dir_).pid_file))
-    tracker_.on_qemu_gone();
-  return tracker_.state();
+  watch_->refresh();
+  return watch_->tracker().state();
 }
 
 awaitable<result<std::string>> vm_process::query_status(qmp_clock::time_point deadline) {
@@ -186,8 +173,13 @@ awaitable<result<std::string>> vm_process::query_status(qmp_clock::time_point de
     co_return reply.err();
   }
   std::string qemu_status = reply->value("status", "");
-  tracker_.on_query_status(qemu_status);
+  watch_->on_query_status(qemu_status);
   co_return qemu_status;
+}
+
+awaitable<result<json>> vm_process::execute(std::string name, json arguments,
+                                            qmp_clock::time_point deadline) {
+  co_return co_await qmp_->execute(std::move(name), std::move(arguments), deadline);
 }
 
 awaitable<status> vm_process::simple_command(const char* name, qmp_clock::time_point deadline) {
@@ -219,12 +211,12 @@ awaitable<status> vm_process::resume(qmp_clock::time_point deadline) {
 
 awaitable<status> vm_process::wait_until_gone(qmp_clock::time_point deadline) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!tracker_.is_gone()) {
+  while (!watch_->tracker().is_gone()) {
     if (qmp_clock::now() >= deadline)
       co_return make_error(errc::timeout,
-                           "QEMU (pid " + std::to_string(pid_) + ") still runs at the deadline");
+                           "QEMU (pid " + std::to_string(pid()) + ") still runs at the deadline");
     // Polling the pid: a daemonized QEMU is not our child, so nothing signals its exit.
-    timer.expires_at(std::min(deadline, qmp_clock::now() + pid_poll_interval));
+    timer.expires_at(std::min(deadline, qmp_clock::now() + vm_watch::pid_poll_interval));
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     state();

@@ -17,6 +17,7 @@
 #include "qemu/qmp_client.h"
 #include "qemu/vm_definition.h"
 #include "qemu/vm_state.h"
+#include "qemu/vm_watch.h"
 
 namespace vcube::qemu {
 
@@ -42,12 +43,15 @@ class vm_process {
   vm_process(const vm_process&) = delete;
   vm_process& operator=(const vm_process&) = delete;
 
-  int pid() const { return pid_; }
+  int pid() const { return watch_->pid(); }
   const std::string& run_dir() const { return run_dir_; }
   // Last known state; checks the pid first, so a silently killed QEMU reads
   // as crashed even before QMP's EOF has been processed.
   vm_run_state state();
-  const std::string& reason() const { return tracker_.reason(); }
+  const std::string& reason() const { return watch_->tracker().reason(); }
+  // Called on every change of state() or reason() seen from QMP events,
+  // query-status or the process ending (also with nobody polling state()).
+  void set_on_change(vm_change_handler handler) { watch_->set_on_change(std::move(handler)); }
 
   // query-status; updates state() and returns QEMU's status string.
   awaitable<result<std::string>> query_status(qmp_clock::time_point deadline);
@@ -56,6 +60,8 @@ class vm_process {
   awaitable<status> power_off(qmp_clock::time_point deadline);  // quit: QEMU exits
   awaitable<status> pause(qmp_clock::time_point deadline);      // stop
   awaitable<status> resume(qmp_clock::time_point deadline);     // cont
+  // Any other QMP command (blockdev-change-medium, device_del, ...), as qmp_client::execute.
+  awaitable<result<json>> execute(std::string name, json arguments, qmp_clock::time_point deadline);
   // Waits until the QEMU process is gone (state stopped or crashed).
   // errc::timeout when it still runs at the deadline.
   awaitable<status> wait_until_gone(qmp_clock::time_point deadline);
@@ -64,13 +70,10 @@ class vm_process {
   vm_process(std::string run_dir, int pid);
   awaitable<status> connect(qmp_clock::time_point deadline);
   awaitable<status> simple_command(const char* name, qmp_clock::time_point deadline);
-  void on_event(const qmp_event& event);
-  void on_gone(const error& why);
 
   std::string run_dir_;
-  int pid_ = 0;
+  std::shared_ptr<vm_watch> watch_;
   std::shared_ptr<qmp_client> qmp_;
-  vm_state_tracker tracker_;
 };
 
 // True when `pid` is a live (not zombie) process whose command line names

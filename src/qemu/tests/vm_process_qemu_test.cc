@@ -136,6 +136,9 @@ class vm_process_qemu_test : public ::testing::Test {
     auto vm = run_coroutine(io_, vm_process::start(vm_, in(seconds(30))));
     ASSERT_TRUE(vm.ok()) << vm.err().message;
     process_ = std::move(*vm);
+    process_->set_on_change([this](vm_run_state state, const std::string& reason) {
+      changes_.push_back(std::string(vm_run_state_name(state)) + " " + reason);
+    });
     std::cerr
         << "QEMU started and QMP connected in "
         << std::chrono::duration_cast<std::chrono::milliseconds>(qmp_clock::now() - started).count()
@@ -151,6 +154,7 @@ class vm_process_qemu_test : public ::testing::Test {
   std::string work_;
   vm_definition vm_;
   std::unique_ptr<vm_process> process_;
+  std::vector<std::string> changes_;  // "state reason", from set_on_change
 };
 
 TEST_F(vm_process_qemu_test, boots_resets_and_powers_down_on_the_acpi_button) {
@@ -172,12 +176,18 @@ TEST_F(vm_process_qemu_test, boots_resets_and_powers_down_on_the_acpi_button) {
   EXPECT_EQ(process_->state(), vm_run_state::stopped);
   EXPECT_EQ(process_->reason(), "guest-shutdown");
   EXPECT_NE(serial().find("vcube-power-button"), std::string::npos);
+  EXPECT_EQ(changes_,
+            (std::vector<std::string>{"shutting_down guest-shutdown", "stopped guest-shutdown"}));
 }
 
 TEST_F(vm_process_qemu_test, killed_qemu_is_crashed) {
   start();
   ASSERT_TRUE(process_);
   ASSERT_EQ(kill(process_->pid(), SIGKILL), 0);
+  // Pushed without anyone asking: QMP's EOF and the pid check.
+  EXPECT_TRUE(wait_for([&] { return !changes_.empty(); }, seconds(30)));
+  EXPECT_EQ(changes_.size(), 1u);
+  EXPECT_EQ(changes_.front().rfind("crashed ", 0), 0u) << changes_.front();
   expect_ok(process_->wait_until_gone(in(seconds(30))), "QEMU gone after SIGKILL");
   EXPECT_EQ(process_->state(), vm_run_state::crashed) << process_->reason();
   auto status = run_coroutine(io_, process_->query_status(in(command_limit)));
@@ -203,6 +213,10 @@ TEST_F(vm_process_qemu_test, attaches_after_the_client_went_away_and_quits) {
   expect_ok(process_->resume(in(command_limit)), "cont");
   EXPECT_TRUE(wait_for([&] { return process_->state() == vm_run_state::running; }, seconds(10)));
 
+  auto version =
+      run_coroutine(io_, process_->execute("query-version", json::object(), in(command_limit)));
+  ASSERT_TRUE(version.ok()) << version.err().message;
+  EXPECT_TRUE((*version)["qemu"]["major"].is_number_integer()) << version->dump();
   expect_ok(process_->power_off(in(command_limit)), "quit");
   expect_ok(process_->wait_until_gone(in(seconds(30))), "QEMU exit after quit");
   EXPECT_EQ(process_->state(), vm_run_state::stopped);
