@@ -92,7 +92,9 @@ class vm_process_qemu_test : public ::testing::Test {
     vm.uuid = "5b1f4c3e-9d7a-4e21-8c55-0a1b2c3d4e5f";
     vm.memory_mib = 256;
     vm.acceleration = "tcg";
-    vm.disks.push_back(disk_definition{work_ + "/disk.raw", "raw", "virtio-blk", "none", false});
+    // writeback, not the default none: O_DIRECT fails where /tmp is a tmpfs.
+    vm.disks.push_back(
+        disk_definition{work_ + "/disk.raw", "raw", "virtio-blk", "writeback", false});
     vm.kernel = kernel_boot{guest + "/vmlinux", guest + "/initrd.img",
                             "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=vm-test"};
     vm.run_dir = work_ + "/run";
