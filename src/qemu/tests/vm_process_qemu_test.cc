@@ -201,6 +201,10 @@ TEST_F(vm_process_qemu_test, attaches_after_the_client_went_away_and_quits) {
   start();
   ASSERT_TRUE(process_);
   const int pid = process_->pid();
+  // QEMU serves one QMP client at a time: a second one gets no greeting.
+  auto second = run_coroutine(io_, vm_process::attach(vm_.run_dir, in(seconds(1))));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.err().code, errc::timeout) << second.err().message;
   process_.reset();  // as if vcubed restarted: QEMU keeps running
   ASSERT_TRUE(wait_for_heartbeat(1, 1)) << "no heartbeat; serial log:\n" << serial();
 
