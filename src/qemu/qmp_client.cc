@@ -88,7 +88,7 @@ awaitable<status> qmp_client::negotiate(qmp_clock::time_point deadline) {
     if (output.became_ready) {
       outcome = ok_status();
       output.lines_to_send.clear();  // written above
-      dispatch(std::move(output));  // events that came with the reply
+      dispatch(std::move(output));   // events that came with the reply
       break;
     }
   }
