@@ -5,8 +5,10 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "common/log.h"
@@ -45,6 +47,37 @@ int daemonize(int& ready_fd) {
   ready_fd = pipe_fds[1];
   return 0;
 }
+
+// Bounds a shutdown: io.stop() if io.run() has not returned within the
+// limit after arm(). disarm() ends the watch and joins its thread.
+class shutdown_watchdog {
+ public:
+  void arm(vcube::asio::io_context& io) {
+    if (thread_.joinable())
+      return;
+    thread_ = std::thread([this, &io] {
+      std::unique_lock lock(mutex_);
+      if (!is_done_cv_.wait_for(lock, limit_, [this] { return is_done_; }))
+        io.stop();
+    });
+  }
+  void disarm() {
+    {
+      std::lock_guard lock(mutex_);
+      is_done_ = true;
+    }
+    is_done_cv_.notify_all();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+ private:
+  static constexpr std::chrono::seconds limit_{8};  // above the API's 5 s stop bound
+  std::mutex mutex_;
+  std::condition_variable is_done_cv_;
+  bool is_done_ = false;
+  std::thread thread_;
+};
 
 void report_ready(int& ready_fd, char verdict) {
   if (ready_fd < 0)
@@ -88,21 +121,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   (void)vcube::env::write_file_atomic(vcube::paths::vcubed_pid, std::to_string(getpid()) + "\n");
+  shutdown_watchdog watchdog;
   vcube::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec)
       return;
     spdlog::info("signal {} received", signal_number);
-    (*daemon)->stop();
-    // Bounded: whatever has not finished within 5 s is abandoned.
-    std::thread([&io] {
-      std::this_thread::sleep_for(std::chrono::seconds(5));
-      io.stop();
-    }).detach();
+    watchdog.arm(io);
+    vcube::asio::co_spawn(io, (*daemon)->stop(), vcube::asio::detached);
   });
   report_ready(ready_fd, 0);
   std::signal(SIGPIPE, SIG_IGN);
   io.run();
+  watchdog.disarm();
   unlink(vcube::paths::vcubed_pid);
   spdlog::info("stopped");
   return 0;

@@ -120,10 +120,13 @@ status node_daemon::start() {
   return ok_status();
 }
 
-void node_daemon::stop() {
+awaitable<void> node_daemon::stop() {
   spdlog::info("shutting down");
-  if (server_)
-    server_->stop();
+  if (server_) {
+    bool is_clean = co_await server_->async_stop();
+    if (!is_clean)
+      spdlog::warn("API connections were closed before their requests finished");
+  }
   domain_->stop();
   link_->stop();
 }

@@ -21,9 +21,10 @@ class node_daemon {
 
   // Starts corosync messaging and listens on the API port.
   status start();
-  // Stops accepting, leaves the CPG group, cancels timers; returns at once,
-  // io.run() returns once every operation has finished.
-  void stop();
+  // Stops the API (open requests finish, within the server's stop bound),
+  // then leaves the CPG group and cancels timers; io.run() returns once every
+  // operation has finished. Runs on the io_context's thread.
+  awaitable<void> stop();
 
  private:
   node_daemon(asio::io_context& io, node_config node, std::unique_ptr<domain::store> store,
