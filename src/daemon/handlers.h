@@ -24,6 +24,9 @@ result<api::principal> authenticate(context& ctx, std::string_view token);
 api::response json_response(json body, unsigned status = 200);
 // Submits a write and answers {"version": N} or the error.
 awaitable<api::response> commit(context& ctx, domain::write_request request);
+// api::verify_password (≈0.1 s of scrypt) on ctx.slow_work, so that logins
+// do not stall corosync messages and other requests on the event loop.
+awaitable<bool> verify_password_off_loop(context& ctx, std::string password, std::string encoded);
 // An object's value as the API shows it (no password hashes).
 json public_value(std::string_view kind, const json& value);
 

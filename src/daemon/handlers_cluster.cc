@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include "api/encoding.h"
-#include "api/password.h"
 #include "api/tls.h"
 #include "common/paths.h"
 #include "common/time.h"
@@ -85,13 +84,18 @@ result<join_request> parse_join(const json& body) {
   return j;
 }
 
-status check_join(context& ctx, const join_request& j) {
+awaitable<status> check_admin_password(context& ctx, const join_request& j) {
   auto user = ctx.domain.state().get("user", j.user);
   auto roles = user ? user->value.value("roles", json::array()) : json::array();
-  bool is_admin = user && std::find(roles.begin(), roles.end(), "admin") != roles.end() &&
-                  api::verify_password(j.password, user->value.value("password_hash", ""));
+  bool is_admin =
+      user && std::find(roles.begin(), roles.end(), "admin") != roles.end() &&
+      co_await verify_password_off_loop(ctx, j.password, user->value.value("password_hash", ""));
   if (!is_admin)
-    return make_error(errc::unauthorized, "wrong cluster admin password", "password");
+    co_return make_error(errc::unauthorized, "wrong cluster admin password", "password");
+  co_return ok_status();
+}
+
+status check_join(context& ctx, const join_request& j) {
   int64_t skew = std::llabs(unix_now_s() - j.time);
   if (skew > ctx.join_clock_skew_max.count()) {
     return make_error(errc::conflict,
@@ -181,6 +185,8 @@ awaitable<api::response> join(context& ctx, api::request_context& r) {
   auto j = parse_join(*body);
   if (!j)
     co_return api::error_response(j.err());
+  if (auto s = co_await check_admin_password(ctx, *j); !s)
+    co_return api::error_response(s.err());
   if (auto s = check_join(ctx, *j); !s)
     co_return api::error_response(s.err());
   auto cert = sign_with_cluster_ca(j->csr);

@@ -1,6 +1,6 @@
 #include <chrono>
 
-#include "api/password.h"
+#include "api/dispatch.h"
 #include "api/token.h"
 #include "common/time.h"
 #include "daemon/handlers.h"
@@ -42,8 +42,8 @@ awaitable<api::response> login(context& ctx, api::request_context& request) {
   std::string user = (*body)["user"];
   auto object = ctx.domain.state().get("user", user);
   bool is_valid = object && object->value.value("enabled", true) &&
-                  api::verify_password((*body)["password"].get<std::string>(),
-                                       object->value.value("password_hash", ""));
+                  co_await verify_password_off_loop(ctx, (*body)["password"],
+                                                    object->value.value("password_hash", ""));
   if (!is_valid) {
     co_return api::error_response(make_error(errc::unauthorized, "wrong user name or password"));
   }
@@ -53,10 +53,7 @@ awaitable<api::response> login(context& ctx, api::request_context& request) {
                                  {"user", user},
                                  {"roles", effective_roles(ctx.domain.state(), object->value)},
                                  {"expires", expires}});
-  response.headers.emplace_back("Set-Cookie",
-                                "vcube_token=" + token +
-                                    "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
-                                    std::to_string(ctx.token_lifetime.count()));
+  response.headers.push_back(api::token_cookie_header(token, ctx.token_lifetime.count()));
   co_return response;
 }
 

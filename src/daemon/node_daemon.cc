@@ -87,6 +87,7 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
     on_applied(changes, replaced);
   });
   context_ = std::make_unique<context>(context{node_, *link_, *domain_, std::move(auth_secret)});
+  context_->slow_work = &slow_work_;
 }
 
 node_daemon::~node_daemon() = default;

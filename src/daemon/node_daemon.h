@@ -37,6 +37,7 @@ class node_daemon {
   std::unique_ptr<domain::store> store_;
   std::unique_ptr<cluster::corosync_link> link_;
   std::unique_ptr<domain::domain_service> domain_;
+  asio::thread_pool slow_work_{1};
   std::unique_ptr<context> context_;
   std::unique_ptr<api::http_server> server_;
 };
