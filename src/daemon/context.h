@@ -19,7 +19,7 @@ struct context {
   std::chrono::seconds token_lifetime{12 * 3600};
   std::chrono::seconds join_clock_skew_max{60};  // join refused beyond this difference
   std::chrono::milliseconds write_deadline{10000};
-  // For CPU-heavy work (scrypt) that must not stall the event loop.
+  // For work that must not stall the event loop (scrypt, corosync tools).
   asio::thread_pool* slow_work = nullptr;
 };
 

@@ -165,12 +165,16 @@ void node_daemon::sync_corosync_conf() {
     spdlog::error("cannot update corosync.conf: {}", s.err().message);
     return;
   }
-  if (auto s = cluster::reload_corosync(); !s) {
-    spdlog::error("corosync.conf updated but reload failed: {}", s.err().message);
-    return;
-  }
-  spdlog::info("corosync.conf updated to {} nodes (config_version {}) and reloaded",
-               config.nodes.size(), config.config_version);
+  // corosync-cfgtool blocks (up to its deadline): not on the event loop. The
+  // one worker thread keeps reloads in the order of the writes.
+  asio::post(slow_work_, [nodes = config.nodes.size(), version = config.config_version] {
+    if (auto s = cluster::reload_corosync(); !s) {
+      spdlog::error("corosync.conf updated but reload failed: {}", s.err().message);
+      return;
+    }
+    spdlog::info("corosync.conf updated to {} nodes (config_version {}) and reloaded", nodes,
+                 version);
+  });
 }
 
 }  // namespace vcube::daemon
