@@ -12,10 +12,10 @@ using domain::write_request;
 
 status check_kind(const std::string& kind) {
   if (!domain::is_known_kind(kind)) {
-    return make_error(
-        errc::not_found,
-        "unknown object kind '" + kind + "' (kinds: cluster, node, host, network, user, group)",
-        "kind");
+    return make_error(errc::not_found,
+                      "unknown object kind '" + kind +
+                          "' (kinds: cluster, node, host, network, user, group, vm, vm_status)",
+                      "kind");
   }
   return ok_status();
 }
@@ -26,6 +26,12 @@ status check_generic_write(const std::string& kind) {
     return make_error(errc::conflict,
                       "nodes are added by `vcube cluster join` and removed by `vcube node "
                       "remove`; change a node's mode with POST /api/v1/nodes/{name}/mode",
+                      "kind");
+  }
+  if (kind == "vm_status") {
+    return make_error(errc::conflict,
+                      "vm_status objects are written by the node that runs the VM; use the VM "
+                      "actions (POST /api/v1/vms/{name}/start, ...)",
                       "kind");
   }
   return ok_status();

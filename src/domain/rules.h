@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -22,5 +23,31 @@ status check_user_groups(const std::vector<object>& users, const std::vector<obj
 
 // Enabled users whose own or group roles include admin.
 size_t count_admins(const std::vector<object>& users, const std::vector<object>& groups);
+
+// The objects a request changes or removes, by kind; the VM rules look at them.
+struct touched_objects {
+  std::set<std::pair<std::string, std::string>> changed;  // (kind, name), puts and removes
+  std::set<std::pair<std::string, std::string>> removed;
+
+  bool is_changed(const std::string& kind, const std::string& name) const {
+    return changed.count({kind, name}) > 0;
+  }
+  bool is_removed(const std::string& kind, const std::string& name) const {
+    return removed.count({kind, name}) > 0;
+  }
+};
+
+// On the state after a request (rules_vm.cc):
+// - a VM's node and networks exist (invalid_input on "node" / "nics[i].network";
+//   conflict "in use" when this request removed them);
+// - MAC addresses are unique over all VMs (conflict on "nics[i].mac");
+// - a changed VM fits its node: memory_mib and vcpus at most the node's
+//   memory_mib and cpus when the node reports them (invalid_input);
+// - a VM reported running or paused (by its vm_status before the request)
+//   cannot be removed (conflict);
+// - a changed vm_status belongs to an existing VM (invalid_input).
+status check_vms(const std::vector<object>& vms, const std::vector<object>& vm_statuses,
+                 const std::vector<object>& nodes, const std::vector<object>& networks,
+                 const std::vector<object>& vm_statuses_before, const touched_objects& touched);
 
 }  // namespace vcube::domain

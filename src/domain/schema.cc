@@ -6,125 +6,20 @@
 #include <array>
 #include <set>
 
+#include "domain/schema_checker.h"
 #include "domain/types.h"
 
 namespace vcube::domain {
 namespace {
 
-constexpr std::array<std::string_view, 6> kinds = {"cluster", "node", "host",
-                                                   "network", "user", "group"};
-constexpr size_t name_chars_max = 63;
-constexpr size_t text_chars_max = 1024;
-constexpr size_t list_items_max = 64;
+using detail::checker;
+using detail::first_error;
+using detail::is_plain_name;
+using detail::validate_vm;
+using detail::validate_vm_status;
 
-// Checks the fields of one object value and builds the error messages.
-class checker {
- public:
-  checker(std::string_view kind, std::string_view name, const json& value)
-      : kind_(kind), name_(name), value_(value) {}
-
-  error fail(std::string_view field, const std::string& what) const {
-    return make_error(errc::invalid_input,
-                      std::string(kind_) + " '" + std::string(name_) + "': " + what,
-                      std::string(field));
-  }
-
-  const json* get(std::string_view field) const {
-    auto it = value_.find(field);
-    return it == value_.end() ? nullptr : &*it;
-  }
-
-  status required(std::string_view field) const {
-    if (!get(field))
-      return fail(field, std::string(field) + " is required");
-    return ok_status();
-  }
-
-  status integer(std::string_view field, int64_t min, int64_t max) const {
-    const json* v = get(field);
-    if (!v)
-      return ok_status();
-    if (!v->is_number_integer())
-      return fail(field, std::string(field) + " must be an integer");
-    auto n = v->get<int64_t>();
-    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX))
-      n = INT64_MAX;
-    if (n < min || n > max)
-      return fail(field, std::string(field) + " must be between " + std::to_string(min) + " and " +
-                             std::to_string(max) + " (got " + v->dump() + ")");
-    return ok_status();
-  }
-
-  status text(std::string_view field, size_t max_chars = text_chars_max) const {
-    const json* v = get(field);
-    if (!v)
-      return ok_status();
-    if (!v->is_string())
-      return fail(field, std::string(field) + " must be a string");
-    if (v->get_ref<const std::string&>().size() > max_chars)
-      return fail(field, std::string(field) + " is longer than " + std::to_string(max_chars) +
-                             " characters");
-    return ok_status();
-  }
-
-  status boolean(std::string_view field) const {
-    const json* v = get(field);
-    if (v && !v->is_boolean())
-      return fail(field, std::string(field) + " must be true or false");
-    return ok_status();
-  }
-
-  template <class Pred>
-  status one_of(std::string_view field, Pred is_valid, const char* expected) const {
-    const json* v = get(field);
-    if (!v)
-      return ok_status();
-    if (!v->is_string() || !is_valid(v->get_ref<const std::string&>()))
-      return fail(field,
-                  std::string(field) + " must be " + expected + " (got " + dump_compact(*v) + ")");
-    return ok_status();
-  }
-
-  // An array of unique strings each accepted by is_valid.
-  template <class Pred>
-  status list(std::string_view field, Pred is_valid, const char* expected,
-              size_t min_items = 0) const {
-    const json* v = get(field);
-    if (!v)
-      return ok_status();
-    if (!v->is_array())
-      return fail(field, std::string(field) + " must be an array of " + expected);
-    if (v->size() < min_items || v->size() > list_items_max)
-      return fail(field, std::string(field) + " must have between " + std::to_string(min_items) +
-                             " and " + std::to_string(list_items_max) + " entries");
-    std::set<std::string> seen;
-    for (const auto& item : *v) {
-      if (!item.is_string() || !is_valid(item.get_ref<const std::string&>()))
-        return fail(field, std::string(field) + " entries must be " + expected + " (got " +
-                               dump_compact(item) + ")");
-      if (!seen.insert(item.get<std::string>()).second)
-        return fail(field, std::string(field) + " lists " + dump_compact(item) + " twice");
-    }
-    return ok_status();
-  }
-
- private:
-  std::string_view kind_, name_;
-  const json& value_;
-};
-
-bool is_name_char(char c, bool allow_at) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
-         (allow_at && c == '@');
-}
-
-bool is_plain_name(std::string_view s, bool allow_at = false) {
-  if (s.empty() || s.size() > name_chars_max)
-    return false;
-  if (!is_name_char(s[0], false) || s[0] == '.' || s[0] == '_' || s[0] == '-')
-    return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return is_name_char(c, allow_at); });
-}
+constexpr std::array<std::string_view, 8> kinds = {"cluster", "node",  "host", "network",
+                                                   "user",    "group", "vm",   "vm_status"};
 
 bool is_hostname(std::string_view s) {
   if (s.empty() || s.size() > 253)
@@ -188,13 +83,6 @@ bool is_group_name(const std::string& s) {
   return is_plain_name(s);
 }
 
-status first_error(std::initializer_list<status> checks) {
-  for (const auto& s : checks)
-    if (!s)
-      return s;
-  return ok_status();
-}
-
 status validate_cluster(const checker& c) {
   return first_error({
       c.required("name"),
@@ -220,6 +108,8 @@ status validate_node(const checker& c) {
       c.one_of(
           "mode", [](const std::string& s) { return s == "online" || s == "standby"; },
           "\"online\" or \"standby\""),
+      c.integer("memory_mib", 0, int64_t(1) << 40),
+      c.integer("cpus", 0, 65536),
   });
 }
 
@@ -270,7 +160,7 @@ status check_fields(std::string_view kind, const json& value) {
     return reject_unknown_fields(
         value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers"}, "");
   if (kind == "node")
-    return reject_unknown_fields(value, {"id", "addresses", "mode"}, "");
+    return reject_unknown_fields(value, {"id", "addresses", "mode", "memory_mib", "cpus"}, "");
   if (kind == "host")
     return reject_unknown_fields(value, {"address", "description"}, "");
   if (kind == "network")
@@ -278,6 +168,14 @@ status check_fields(std::string_view kind, const json& value) {
   if (kind == "user")
     return reject_unknown_fields(value, {"password_hash", "roles", "groups", "email", "enabled"},
                                  "");
+  if (kind == "vm")
+    return reject_unknown_fields(value,
+                                 {"vcpus", "memory_mib", "machine", "acceleration", "disks", "nics",
+                                  "cdrom", "boot_order", "kernel", "node", "description"},
+                                 "");
+  if (kind == "vm_status")
+    return reject_unknown_fields(
+        value, {"node", "state", "reason", "since", "started_at", "not_responding", "accel"}, "");
   return reject_unknown_fields(value, {"roles", "description"}, "");
 }
 
@@ -299,7 +197,7 @@ status validate_name(std::string_view kind, std::string_view name) {
   if (!is_known_kind(kind))
     return make_error(errc::invalid_input,
                       "unknown kind '" + std::string(kind) +
-                          "' (known: cluster, node, host, network, user, group)",
+                          "' (known: cluster, node, host, network, user, group, vm, vm_status)",
                       "kind");
   std::string prefix = std::string(kind) + " '" + std::string(name) + "': ";
   if (kind == "cluster" && name != "cluster")
@@ -331,6 +229,10 @@ status validate_object(std::string_view kind, std::string_view name, const json&
     return validate_network(c);
   if (kind == "user")
     return validate_user(c);
+  if (kind == "vm")
+    return validate_vm(c);
+  if (kind == "vm_status")
+    return validate_vm_status(c);
   return validate_group(c);
 }
 

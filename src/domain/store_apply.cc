@@ -13,6 +13,12 @@ std::string describe(const change& c) {
   return std::string(op_name(c.op)) + " " + c.kind + " '" + c.name + "'";
 }
 
+// Kinds an import keeps: they describe the cluster's members and what runs
+// where, not configuration.
+bool is_runtime_kind(const std::string& kind) {
+  return kind == "node" || kind == "vm_status";
+}
+
 // Per-change checks that need no state.
 status validate_change(const change& c) {
   if (c.op == change::op_type::remove) {
@@ -82,7 +88,7 @@ status apply_change(store::kind_map& objects, const change& c, uint64_t version)
 }
 
 status check_rules(const store::kind_map& before, const store::kind_map& after,
-                   const std::set<std::string>& removed_groups) {
+                   const std::set<std::string>& removed_groups, const touched_objects& touched) {
   if (auto s = check_nodes(list_of(after, "node")); !s)
     return s;
   auto users = list_of(after, "user");
@@ -94,7 +100,8 @@ status check_rules(const store::kind_map& before, const store::kind_map& after,
     return make_error(errc::conflict,
                       "this change would leave no enabled user with the admin role; give "
                       "another user the admin role first");
-  return ok_status();
+  return check_vms(list_of(after, "vm"), list_of(after, "vm_status"), list_of(after, "node"),
+                   list_of(after, "network"), list_of(before, "vm_status"), touched);
 }
 
 error in_change(size_t index, const change& c, const error& e) {
@@ -106,12 +113,15 @@ error in_change(size_t index, const change& c, const error& e) {
 // Applies `changes` in order onto `next`, recording what they touch.
 status apply_changes(const std::vector<change>& changes, uint64_t version, store::kind_map& objects,
                      std::set<std::pair<std::string, std::string>>& touched,
-                     std::set<std::string>& removed_groups) {
+                     std::set<std::string>& removed_groups, touched_objects& changed) {
   for (size_t i = 0; i < changes.size(); ++i) {
     const change& c = changes[i];
     if (auto s = apply_change(objects, c, version); !s)
       return changes.size() == 1 ? s : in_change(i, c, s.err());
     touched.emplace(c.kind, c.name);
+    changed.changed.emplace(c.kind, c.name);
+    if (c.op == change::op_type::remove)
+      changed.removed.emplace(c.kind, c.name);
     if (c.op == change::op_type::remove && c.kind == "group")
       removed_groups.insert(c.name);
   }
@@ -150,7 +160,7 @@ result<store::state> store::next_state(const write_request& request) const {
   }
   if (is_import) {
     for (auto& [kind, objects] : next.objects) {
-      if (kind == "node")
+      if (is_runtime_kind(kind))
         continue;
       for (const auto& [name, o] : objects)
         next.touched.emplace(kind, name);
@@ -164,16 +174,19 @@ result<store::state> store::next_state(const write_request& request) const {
   }
   std::vector<change> changes = request.kind == type::activate ? staged_ : request.changes;
   if (is_import) {
-    std::erase_if(changes, [](const change& c) { return c.kind == "node"; });
+    std::erase_if(changes, [](const change& c) { return is_runtime_kind(c.kind); });
     for (auto& c : changes) {
       if (c.op != change::op_type::put)
         return make_error(errc::invalid_input, "an import holds only puts", "changes");
       c.base_version.reset();
     }
   }
-  if (auto s = apply_changes(changes, next.version, next.objects, next.touched, removed_groups); !s)
+  touched_objects changed;
+  if (auto s =
+          apply_changes(changes, next.version, next.objects, next.touched, removed_groups, changed);
+      !s)
     return s.err();
-  if (auto s = check_rules(objects_, next.objects, removed_groups); !s)
+  if (auto s = check_rules(objects_, next.objects, removed_groups, changed); !s)
     return s.err();
   return next;
 }

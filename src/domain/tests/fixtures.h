@@ -30,6 +30,22 @@ inline json user_value(json roles = {"admin"}, json groups = json::array()) {
 inline json group_value(json roles = {"operator"}) {
   return {{"roles", std::move(roles)}, {"description", "ops"}};
 }
+inline json vm_value(const std::string& node = "n1", const std::string& mac = "52:54:00:00:00:01") {
+  return {{"vcpus", 1},
+          {"memory_mib", 256},
+          {"machine", "q35"},
+          {"acceleration", "auto"},
+          {"disks", {{{"image", "vm1/disk0.raw"}, {"format", "raw"}, {"size_mib", 64}}}},
+          {"nics", {{{"network", "lan"}, {"mac", mac}}}},
+          {"cdrom", ""},
+          {"boot_order", {"disk", "cdrom"}},
+          {"kernel", {{"kernel", "vmlinux"}, {"initrd", "initrd.img"}, {"cmdline", "quiet"}}},
+          {"node", node},
+          {"description", "test"}};
+}
+inline json vm_status_value(const std::string& node, const std::string& state) {
+  return {{"node", node}, {"state", state}, {"reason", "host request"}, {"since", 1}};
+}
 
 inline change put(std::string kind, std::string name, json value,
                   std::optional<uint64_t> base = std::nullopt) {

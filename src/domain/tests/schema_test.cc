@@ -30,9 +30,9 @@ json without(json v, const std::string& key) {
 }
 
 TEST(schema, known_kinds) {
-  for (auto k : {"cluster", "node", "host", "network", "user", "group"})
+  for (auto k : {"cluster", "node", "host", "network", "user", "group", "vm", "vm_status"})
     EXPECT_TRUE(is_known_kind(k));
-  EXPECT_FALSE(is_known_kind("vm"));
+  EXPECT_FALSE(is_known_kind("vms"));
   EXPECT_FALSE(is_known_kind(""));
 }
 
@@ -66,7 +66,7 @@ TEST(schema, names) {
   EXPECT_FALSE(validate_name("user", "@b").ok());
   EXPECT_FALSE(validate_name("cluster", "lab").ok());
   EXPECT_TRUE(validate_name("cluster", "cluster").ok());
-  auto s = validate_name("vm", "x");
+  auto s = validate_name("vms", "x");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.err().field, "kind");
   EXPECT_EQ(validate_name("host", "X").err().field, "name");

@@ -102,7 +102,7 @@ TEST(store, error_rolls_back_everything) {
 TEST(store, refuses_bad_requests) {
   auto s = open_memory();
   EXPECT_EQ(s->apply(apply_request({})).err().code, errc::invalid_input);
-  EXPECT_EQ(s->apply(apply_request({put("vm", "x", json::object())})).err().field, "kind");
+  EXPECT_EQ(s->apply(apply_request({put("vms", "x", json::object())})).err().field, "kind");
   EXPECT_EQ(s->apply(apply_request({remove("cluster", "cluster")})).err().code,
             errc::invalid_input);
   EXPECT_EQ(s->apply(request_of(type::activate)).err().code, errc::conflict);
