@@ -1,10 +1,15 @@
 # The KVM probe guest: a 64 KiB raw -bios image that QEMU maps at 0xffff0000.
 # From the reset vector it switches to protected then long mode and does what
-# broke Linux guests on a nested (PVM) KVM: touching fresh memory, a locked
-# cmpxchg16b on RAM and on a live page table, delivering an exception. It
-# prints one letter on COM1 after each step ("plmctx\n"; c and t are skipped
-# when the CPU lacks CX16), then writes 0x10 to isa-debug-exit at 0xf4 (QEMU
-# exits with status 33), or 0x11 when the exception handler did not run.
+# a Linux guest does early and what broke Linux guests on a nested (PVM) KVM:
+# touching fresh memory, a locked cmpxchg16b on RAM (PVM stops the vCPU with
+# "KVM internal error ... emulation failure"), delivering an exception. It
+# prints one letter on COM1 after each step ("plmcx\n"; c is skipped when the
+# CPU lacks CX16), then writes 0x10 to isa-debug-exit at 0xf4 (QEMU exits with
+# status 33), or 0x11 when the exception handler did not run.
+#
+# Deliberately not probed: a cmpxchg16b on a live page table. KVM with shadow
+# paging (no EPT/NPT) emulates writes to page tables and cannot emulate
+# cmpxchg16b, yet Linux guests run there because they never do that.
 #
 # accel_probe_payload.cc holds the assembled bytes; regenerate them with
 #   as --64 -o p.o accel_probe_payload.S && objcopy -O binary -j .text p.o p.bin
@@ -74,7 +79,7 @@ lm64:
         loop 2b
         movb $'m', %al
         outb %al, %dx
-        movl $1, %eax               # no CX16: skip the cmpxchg16b steps
+        movl $1, %eax               # no CX16: skip the cmpxchg16b step
         cpuid
         btl $13, %ecx
         jnc 5f
@@ -86,15 +91,6 @@ lm64:
         lock cmpxchg16b (%rdi)
         movw $COM1, %dx
         movb $'c', %al
-        outb %al, %dx
-        movl $(PML4 + 0x800), %edi  # on the live PML4 (unused slots: zero stays zero)
-        xorl %eax, %eax
-        xorl %edx, %edx
-        xorl %ebx, %ebx
-        xorl %ecx, %ecx
-        lock cmpxchg16b (%rdi)
-        movw $COM1, %dx
-        movb $'t', %al
         outb %al, %dx
 5:      movl $(IDT + 3 * 16), %edi  # int3 gate -> int3_handler
         movl $(BASE + int3_handler - start), %eax

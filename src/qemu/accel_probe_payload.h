@@ -14,8 +14,8 @@ namespace vcube::qemu {
 inline constexpr std::size_t accel_probe_payload_size_bytes = 64 * 1024;
 
 // What the guest prints on COM1, one letter per step, in order, then '\n'.
-// 'c' and 't' are absent when the CPU lacks CX16.
-inline constexpr std::string_view accel_probe_steps = "plmctx";
+// 'c' is absent when the CPU lacks CX16.
+inline constexpr std::string_view accel_probe_steps = "plmcx";
 // QEMU's exit status when the guest wrote 0x10 to isa-debug-exit (0x10 << 1 | 1).
 inline constexpr int accel_probe_exit_success = 33;
 // ... and when the exception step ran but its handler did not (0x11 << 1 | 1).

@@ -18,12 +18,11 @@ struct probe_step {
 };
 
 // accel_probe_payload.S prints each letter when its step is done.
-constexpr std::array<probe_step, 6> steps = {{
+constexpr std::array<probe_step, 5> steps = {{
     {'p', "switch to protected mode"},
     {'l', "switch to long mode"},
     {'m', "write 32 MiB of fresh memory"},
     {'c', "lock cmpxchg16b on RAM"},
-    {'t', "lock cmpxchg16b on a live page table"},
     {'x', "deliver an exception (int3)"},
 }};
 
@@ -59,7 +58,7 @@ std::string_view qemu_words(std::string_view text) {
   return {};
 }
 
-// The letters the guest printed, as a count of steps done (the CX16 steps may be skipped).
+// The letters the guest printed, as a count of steps done (the CX16 step may be skipped).
 std::size_t steps_done(std::string_view serial) {
   std::size_t done = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {

@@ -63,7 +63,7 @@ TEST_F(accel_probe_qemu, payload_runs_to_its_end_under_tcg) {
   ASSERT_TRUE(env::write_file_atomic(path, accel_probe_payload()));
   auto run = run_accel_probe_guest(accel_probe_command(qemu, "tcg", "max", path), tcg_deadline);
   ASSERT_TRUE(run) << run.err().message;
-  EXPECT_EQ(run->serial, "plmctx\n") << run->stderr_text;
+  EXPECT_EQ(run->serial, "plmcx\n") << run->stderr_text;
   EXPECT_EQ(run->exit_code, accel_probe_exit_success);
   EXPECT_EQ(accel_probe_failure(*run, tcg_deadline), "");
 }

@@ -87,8 +87,8 @@ accel_probe_run exited(int code, std::string serial, std::string err = {}) {
 }
 
 TEST(accel_probe_failure, all_steps_and_the_exit_port_mean_usable) {
-  EXPECT_EQ(accel_probe_failure(exited(accel_probe_exit_success, "plmctx\n"), deadline), "");
-  // Without CX16 the cmpxchg16b steps are skipped.
+  EXPECT_EQ(accel_probe_failure(exited(accel_probe_exit_success, "plmcx\n"), deadline), "");
+  // Without CX16 the cmpxchg16b step is skipped.
   EXPECT_EQ(accel_probe_failure(exited(accel_probe_exit_success, "plmx\n"), deadline), "");
 }
 
@@ -128,7 +128,7 @@ TEST(accel_probe_failure, timeout_triple_fault_and_start_failure) {
                                        "kvm: Permission denied\n"),
                                 deadline),
             "QEMU exited with status 1: Could not access KVM kernel module: Permission denied");
-  EXPECT_EQ(accel_probe_failure(exited(accel_probe_exit_no_exception, "plmct"), deadline),
+  EXPECT_EQ(accel_probe_failure(exited(accel_probe_exit_no_exception, "plmc"), deadline),
             "the probe guest's exception handler did not run (int3)");
   EXPECT_NE(accel_probe_failure(exited(accel_probe_exit_success, "pl"), deadline), "");
 }
@@ -202,7 +202,7 @@ TEST(run_accel_probe_guest, stops_soon_after_a_kvm_internal_error) {
 }
 
 TEST(run_accel_probe_guest, reports_exit_status_and_signal) {
-  auto run = run_accel_probe_guest({"sh", "-c", "printf 'plmctx\\n'; exit 33"}, deadline);
+  auto run = run_accel_probe_guest({"sh", "-c", "printf 'plmcx\\n'; exit 33"}, deadline);
   ASSERT_TRUE(run);
   EXPECT_EQ(run->exit_code, 33);
   EXPECT_EQ(accel_probe_failure(*run, deadline), "");
