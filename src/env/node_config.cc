@@ -6,9 +6,18 @@
 #include "env/files.h"
 
 namespace vcube {
+namespace {
+
+bool is_interface_name(const std::string& name) {
+  return !name.empty() && name.size() <= 15 && name != "." && name != ".." &&
+         name.find_first_of("/: \t\n\r\v\f") == std::string::npos;
+}
+
+}  // namespace
 
 result<node_config> parse_node_config(const json& j) {
-  if (auto s = reject_unknown_fields(j, {"node_id", "name", "address", "cluster"}, "node.json");
+  if (auto s = reject_unknown_fields(j, {"node_id", "name", "address", "cluster", "vm_uplink"},
+                                     "node.json");
       !s) {
     return s.err();
   }
@@ -18,18 +27,28 @@ result<node_config> parse_node_config(const json& j) {
     c.name = j.at("name").get<std::string>();
     c.address = j.at("address").get<std::string>();
     c.cluster = j.at("cluster").get<std::string>();
+    if (j.contains("vm_uplink"))
+      c.vm_uplink = j.at("vm_uplink").get<std::string>();
   } catch (const json::exception& e) {
     return make_error(errc::invalid_input, std::string("node.json: ") + e.what());
   }
   if (c.node_id == 0 || c.name.empty() || c.address.empty()) {
     return make_error(errc::invalid_input, "node.json: node_id, name and address must be set");
   }
+  if (j.contains("vm_uplink") && !is_interface_name(c.vm_uplink)) {
+    return make_error(errc::invalid_input,
+                      "node.json: vm_uplink '" + c.vm_uplink +
+                          "' is not an interface name (1..15 bytes, no '/', ':' or spaces)",
+                      "vm_uplink");
+  }
   return c;
 }
 
 json to_json(const node_config& c) {
-  return json{
-      {"node_id", c.node_id}, {"name", c.name}, {"address", c.address}, {"cluster", c.cluster}};
+  json j{{"node_id", c.node_id}, {"name", c.name}, {"address", c.address}, {"cluster", c.cluster}};
+  if (!c.vm_uplink.empty())
+    j["vm_uplink"] = c.vm_uplink;
+  return j;
 }
 
 result<node_config> read_node_config(const std::string& path) {

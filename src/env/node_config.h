@@ -15,8 +15,15 @@ struct node_config {
   std::string name;     // node name, as in the domain and corosync.conf
   std::string address;  // interconnect address (corosync ring0, API)
   std::string cluster;  // cluster name
+  // Interface that carries the VMs' networks off this node ("eth1"); empty:
+  // none, networks are bridges of this node only. Optional in node.json. (A
+  // default member initializer keeps `node_config{id, name, address, cluster}`
+  // free of -Wmissing-field-initializers.)
+  std::string vm_uplink{};
 };
 
+// invalid_input for unknown fields, missing required ones, or a vm_uplink that
+// is no interface name (1..15 bytes, no '/', ':' or white space, not . or ..).
 result<node_config> parse_node_config(const json& j);
 json to_json(const node_config& config);
 result<node_config> read_node_config(const std::string& path);
