@@ -27,8 +27,9 @@ class planner {
   void remove(const std::string& name);
   void set_mtu(const std::string& name, int mtu);
   void set_up(const std::string& name);
-  bool ensure_bridge(const assignment& a);
-  bool ensure_port(const assignment& a, const std::string& uplink);
+  void pin_new_bridge_mtu(const std::string& bridge, int mtu);
+  void ensure_bridge(const assignment& a);
+  void ensure_port(const assignment& a, const std::string& uplink);
   void set_tap_mtus(const assignment& a);
 
   link_map model_;
@@ -105,9 +106,17 @@ void planner::prepare_uplink(const assignments& wanted) {
   set_up(wanted.uplink);
 }
 
-// True when the bridge was created (its MTU must then be set explicitly: only
-// an explicit MTU keeps the kernel from lowering it to its smallest port's).
-bool planner::ensure_bridge(const assignment& a) {
+// The kernel gives a bridge the smallest MTU of its ports, unless its MTU was
+// changed by hand: that pins it. Setting the MTU it already has changes
+// nothing (and pins nothing), so a new bridge, still empty and at the
+// default, first gets another MTU when the network's is the default.
+void planner::pin_new_bridge_mtu(const std::string& bridge, int mtu) {
+  if (mtu == mtu_default)
+    set_mtu(bridge, mtu_default - 1);
+  set_mtu(bridge, mtu);
+}
+
+void planner::ensure_bridge(const assignment& a) {
   const std::string& b = a.bridge;
   bool is_new = model_.count(b) == 0;
   if (is_new) {
@@ -117,6 +126,7 @@ bool planner::ensure_bridge(const assignment& a) {
     added.name = b;
     added.kind = "bridge";
     added.mtu = mtu_default;
+    pin_new_bridge_mtu(b, a.net.mtu);
   } else if (model_[b].calls_iptables) {
     emit({"ip", "link", "set", "dev", b, "type", "bridge", "nf_call_iptables", "0",
           "nf_call_ip6tables", "0", "nf_call_arptables", "0"});
@@ -126,14 +136,12 @@ bool planner::ensure_bridge(const assignment& a) {
     emit({"ip", "link", "set", "dev", b, "alias", bridge_alias(a.net.name)});
     model_[b].alias = bridge_alias(a.net.name);
   }
-  return is_new;
 }
 
-// True when the port was attached now.
-bool planner::ensure_port(const assignment& a, const std::string& uplink) {
+void planner::ensure_port(const assignment& a, const std::string& uplink) {
   const std::string& p = a.port;
   if (p.empty())
-    return false;
+    return;
   if (a.net.vlan != 0) {
     if (model_.count(p) == 0) {
       emit({"ip", "link", "add", "link", uplink, "name", p, "mtu", std::to_string(a.net.mtu),
@@ -148,13 +156,11 @@ bool planner::ensure_port(const assignment& a, const std::string& uplink) {
       set_mtu(p, a.net.mtu);
     }
   }
-  bool attach = model_[p].master != a.bridge;
-  if (attach) {
+  if (model_[p].master != a.bridge) {
     emit({"ip", "link", "set", "dev", p, "master", a.bridge});
     model_[p].master = a.bridge;
   }
   set_up(p);
-  return attach;
 }
 
 void planner::set_tap_mtus(const assignment& a) {
@@ -167,10 +173,10 @@ void planner::set_tap_mtus(const assignment& a) {
 }
 
 void planner::realize(const assignment& a, const std::string& uplink) {
-  bool created = ensure_bridge(a);
-  bool attached = ensure_port(a, uplink);
+  ensure_bridge(a);
+  ensure_port(a, uplink);
   set_tap_mtus(a);
-  if (created || attached || model_[a.bridge].mtu != a.net.mtu)
+  if (model_[a.bridge].mtu != a.net.mtu)
     set_mtu(a.bridge, a.net.mtu);
   set_up(a.bridge);
 }

@@ -12,9 +12,9 @@
 //     interfaces cannot be larger than their lower device) and brings it up;
 //  4. per network, by name: creates the bridge (bridge netfilter off, so a
 //     host firewall's FORWARD policy does not drop VM traffic; alias "vcube
-//     network <name>"), creates its VLAN interface, attaches the port, sets
-//     the network's MTU on the bridge, its VLAN interface and its taps, and
-//     brings them up.
+//     network <name>"; its MTU pinned, see pin_new_bridge_mtu), creates its
+//     VLAN interface, attaches the port, sets the network's MTU on the
+//     bridge, its VLAN interface and its taps, and brings them up.
 // See network_assignment.h for who gets the uplink and VLANs.
 #pragma once
 

@@ -132,6 +132,15 @@ TEST_F(vswitch_in_namespace, refuses_a_second_untagged_network_and_leaves_strang
   EXPECT_EQ(links_now().count(bridge_name("lan")), 0u);
 }
 
+// The kernel moves an unpinned bridge's MTU to its ports' smallest.
+TEST_F(vswitch_in_namespace, a_bridge_keeps_its_network_mtu_when_the_uplink_grows) {
+  std::vector<network> networks = {{"lan", 0, 1500}};
+  ASSERT_TRUE(reconcile_networks(networks, uplink).ok());
+  ASSERT_TRUE(ip_ok({"ip", "link", "set", "dev", uplink, "mtu", "9000"}));
+  EXPECT_EQ(links_now().at(bridge_name("lan")).mtu, 1500);
+  EXPECT_EQ(remaining_plan(networks), "ip link set dev up0 mtu 1500\n");
+}
+
 TEST_F(vswitch_in_namespace, a_tap_needs_its_network_bridge) {
   auto tap = create_tap("web", 0, {"lan", 0, 1500});
   ASSERT_FALSE(tap.ok());
