@@ -1,0 +1,141 @@
+// vcube-esand: the eSAN data plane. For now it serves the exports it is given
+// (flags or a JSON file, see esand_config.h) over NBD; the control socket and
+// replication come later.
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "common/log.h"
+#include "env/files.h"
+#include "esan/esand_config.h"
+#include "esan/file_backend.h"
+#include "esan/nbd_server.h"
+
+namespace {
+
+using namespace vcube;
+using namespace vcube::esan;
+
+struct flags {
+  std::string config_file;
+  std::vector<std::string> exports;
+  std::vector<std::string> read_only_exports;
+  std::vector<std::string> unix_paths;
+  std::vector<std::string> tcp;
+  bool is_foreground = false;
+  std::string log_level = "info";
+  std::string log_file = "/var/log/vcube/esand.log";
+};
+
+result<esand_config> gather(const flags& f) {
+  esand_config c;
+  if (!f.config_file.empty()) {
+    auto text = env::read_file(f.config_file);
+    if (!text)
+      return text.err();
+    auto parsed = parse_config_json(*text);
+    if (!parsed)
+      return make_error(errc::invalid_input, f.config_file + ": " + parsed.err().message,
+                        parsed.err().field);
+    c = std::move(*parsed);
+  }
+  for (const auto& [list, is_read_only] :
+       {std::pair{&f.exports, false}, std::pair{&f.read_only_exports, true}})
+    for (const auto& text : *list) {
+      auto e = parse_export_flag(text, is_read_only);
+      if (!e)
+        return e.err();
+      c.exports.push_back(std::move(*e));
+    }
+  c.unix_paths.insert(c.unix_paths.end(), f.unix_paths.begin(), f.unix_paths.end());
+  for (const auto& text : f.tcp) {
+    auto endpoint = parse_tcp_endpoint(text);
+    if (!endpoint)
+      return endpoint.err();
+    c.tcp_endpoints.push_back(*endpoint);
+  }
+  if (auto s = validate(c); !s)
+    return s.err();
+  return c;
+}
+
+result<export_map> open_exports(const esand_config& c) {
+  export_map exports;
+  for (const auto& e : c.exports) {
+    auto b = file_backend::open(e.path, e.is_read_only);
+    if (!b)
+      return make_error(b.err().code, "export " + e.name + ": " + b.err().message);
+    exports.emplace(e.name, std::move(*b));
+  }
+  return exports;
+}
+
+status listen_all(nbd_server& server, const esand_config& c) {
+  for (const auto& path : c.unix_paths)
+    if (auto s = server.listen_unix(path); !s)
+      return s;
+  for (const auto& t : c.tcp_endpoints)
+    if (auto port = server.listen_tcp(t.address, t.port); !port)
+      return port.err();
+  return ok_status();
+}
+
+int serve(const esand_config& c, export_map exports) {
+  asio::io_context io;
+  nbd_server server(io, std::move(exports));
+  if (auto s = listen_all(server, c); !s) {
+    spdlog::error("{}", s.err().message);
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer grace(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec)
+      return;
+    spdlog::info("vcube-esand: stopping");
+    server.stop();
+    grace.expires_after(std::chrono::seconds(5));  // bounded wait for in-flight I/O
+    grace.async_wait([&io](const boost::system::error_code&) { io.stop(); });
+  });
+  io.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vcube-esand: the eSAN data plane (NBD server)"};
+  flags f;
+  app.add_option("--config", f.config_file, "JSON file with exports and listeners");
+  app.add_option("--export", f.exports, "NAME=PATH: serve the file or block device PATH as NAME");
+  app.add_option("--export-read-only", f.read_only_exports, "NAME=PATH, served read-only");
+  app.add_option("--unix", f.unix_paths, "listen on this unix socket path");
+  app.add_option("--tcp", f.tcp, "listen on ADDRESS:PORT");
+  app.add_flag("--foreground", f.is_foreground, "stay in the foreground and log to stderr");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-file", f.log_file, "log file when not in the foreground");
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = gather(f);
+  if (!config) {
+    std::cerr << "vcube-esand: " << config.err().message << "\n";
+    return 2;
+  }
+  auto exports = open_exports(*config);
+  if (!exports) {
+    std::cerr << "vcube-esand: " << exports.err().message << "\n";
+    return 1;
+  }
+  // Detach before any thread exists (the server's I/O pool): fork keeps only one.
+  if (!f.is_foreground && ::daemon(0, 0) != 0) {
+    std::cerr << "vcube-esand: cannot detach: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  init_logging("vcube-esand", f.log_level, f.is_foreground, f.log_file);
+  return serve(*config, std::move(*exports));
+}

@@ -1,0 +1,158 @@
+// Connection set-up, the handshake phase and the I/O helpers with deadlines.
+#include "esan/nbd_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <optional>
+
+namespace vcube::esan {
+
+// Closes the connection unless destroyed (disarmed) before `limit` passes.
+class deadline {
+ public:
+  deadline(const std::shared_ptr<connection>& c, std::chrono::milliseconds limit, const char* what)
+      : timer_(c->socket_.get_executor()) {
+    timer_.expires_after(limit);
+    timer_.async_wait([c, what](const boost::system::error_code& ec) {
+      if (!ec)
+        c->close(std::string(what) + " took too long");
+    });
+  }
+  ~deadline() { timer_.cancel(); }
+  deadline(const deadline&) = delete;
+  deadline& operator=(const deadline&) = delete;
+
+ private:
+  asio::steady_timer timer_;
+};
+
+connection::connection(stream_socket socket, const export_map& exports, asio::thread_pool& pool,
+                       const connection_limits& limits, std::string peer)
+    : socket_(std::move(socket)),
+      change_(socket_.get_executor(), asio::steady_timer::time_point::max()),
+      exports_(exports),
+      pool_(pool),
+      limits_(limits),
+      peer_(std::move(peer)) {}
+
+void connection::close(const std::string& reason) {
+  if (is_closed_)
+    return;
+  is_closed_ = true;
+  spdlog::info("nbd {}: closing: {}", peer_, reason);
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+  change_.cancel();
+}
+
+awaitable<void> connection::run(std::shared_ptr<connection> self) {
+  // GCC 12 miscompiles co_await inside conditions: await into a variable first.
+  const bool is_negotiated = co_await negotiate(self);
+  if (is_negotiated)
+    co_await transmit(self);
+}
+
+std::vector<nbd::export_description> connection::describe_exports() const {
+  std::vector<nbd::export_description> out;
+  for (const auto& [name, b] : exports_) {
+    nbd::export_description d{
+        name, b->size_bytes(),          b->is_read_only(), limits_.block_size_min_bytes,
+        4096, limits_.payload_bytes_max};
+    if (d.size_bytes % d.block_size_min_bytes != 0)
+      d.block_size_min_bytes = 1;  // an odd-sized file: do not demand alignment it cannot have
+    if (nbd::validate(d))
+      out.push_back(std::move(d));
+    else
+      spdlog::warn("nbd: export {} not offered: {}", name, nbd::validate(d).err().message);
+  }
+  return out;
+}
+
+awaitable<bool> connection::negotiate(std::shared_ptr<connection> self) {
+  deadline limit(self, self->limits_.handshake_timeout_ms, "the handshake");
+  nbd::handshake hs(self->describe_exports(), self->limits_.handshake);
+  std::array<std::byte, 4096> buffer;
+  while (!self->is_closed_) {
+    const std::string out = hs.take_output();
+    if (!out.empty())
+      co_await send(self, out);
+    if (hs.state() != nbd::handshake_state::negotiating || self->is_closed_)
+      break;
+    boost::system::error_code ec;
+    const size_t n = co_await self->socket_.async_read_some(
+        asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      self->close("client left during the handshake: " + ec.message());
+      co_return false;
+    }
+    const size_t used = hs.feed(std::span(buffer.data(), n));
+    self->pending_.assign(buffer.begin() + used, buffer.begin() + n);
+  }
+  if (hs.state() != nbd::handshake_state::transmission) {
+    self->close(hs.close_reason().empty() ? "handshake ended" : hs.close_reason());
+    co_return false;
+  }
+  self->session_ = hs.negotiated();
+  self->backend_ = self->exports_.at(self->session_.exported.name);
+  spdlog::info("nbd {}: serving export {}", self->peer_, self->session_.exported.name);
+  co_return !self->is_closed_;
+}
+
+awaitable<void> connection::send(std::shared_ptr<connection> self, std::string head,
+                                 std::span<const std::byte> data) {
+  while (self->is_writing_ && !self->is_closed_)
+    co_await wait_change(self);
+  if (self->is_closed_)
+    co_return;
+  self->is_writing_ = true;
+  deadline limit(self, self->limits_.io_timeout_ms, "writing a reply");
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                                  asio::buffer(data.data(), data.size())};
+  boost::system::error_code ec;
+  co_await asio::async_write(self->socket_, buffers, asio::redirect_error(use_awaitable, ec));
+  self->is_writing_ = false;
+  self->change_.cancel();
+  if (ec)
+    self->close("cannot write to the client: " + ec.message());
+}
+
+awaitable<bool> connection::read_exact(std::shared_ptr<connection> self, std::span<std::byte> out,
+                                       bool has_deadline) {
+  const size_t from_pending = std::min(out.size(), self->pending_.size());
+  std::copy_n(self->pending_.begin(), from_pending, out.begin());
+  self->pending_.erase(self->pending_.begin(), self->pending_.begin() + from_pending);
+  if (from_pending == out.size())
+    co_return true;
+  std::optional<deadline> limit;
+  if (has_deadline)
+    limit.emplace(self, self->limits_.io_timeout_ms, "reading a request payload");
+  boost::system::error_code ec;
+  co_await asio::async_read(self->socket_,
+                            asio::buffer(out.data() + from_pending, out.size() - from_pending),
+                            asio::redirect_error(use_awaitable, ec));
+  if (ec)
+    self->close(ec == asio::error::eof ? "client closed the connection"
+                                       : "cannot read from the client: " + ec.message());
+  co_return !ec && !self->is_closed_;
+}
+
+awaitable<bool> connection::discard(std::shared_ptr<connection> self, uint64_t length) {
+  std::vector<std::byte> sink(std::min<uint64_t>(length, 1 << 20));
+  while (length > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length, sink.size()));
+    const bool is_read = co_await read_exact(self, std::span(sink.data(), n), true);
+    if (!is_read)
+      co_return false;
+    length -= n;
+  }
+  co_return true;
+}
+
+awaitable<void> connection::wait_change(std::shared_ptr<connection> self) {
+  boost::system::error_code ignored;  // cancellation is the wake-up
+  co_await self->change_.async_wait(asio::redirect_error(use_awaitable, ignored));
+}
+
+}  // namespace vcube::esan

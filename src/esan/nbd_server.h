@@ -1,0 +1,55 @@
+// The NBD server of vcube-esand: listeners on unix sockets and TCP, one
+// coroutine per connection (see nbd_connection.h), backend I/O on a thread
+// pool. Construct, listen, run the io_context on ONE thread; stop() from that
+// thread (or post it there).
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "common/asio.h"
+#include "common/error.h"
+#include "esan/nbd_connection.h"
+
+namespace vcube::esan {
+
+struct server_limits {
+  connection_limits connection;
+  uint32_t connections_max = 256;
+  uint32_t io_threads = 4;  // threads doing backend I/O
+};
+
+class nbd_server {
+ public:
+  // `io` must outlive the server. `exports` is fixed for the server's life.
+  nbd_server(asio::io_context& io, export_map exports, server_limits limits = {});
+  ~nbd_server();  // stops, then waits for backend I/O threads to finish
+  nbd_server(const nbd_server&) = delete;
+  nbd_server& operator=(const nbd_server&) = delete;
+
+  // Listens on a unix socket, replacing a stale socket file at `path`.
+  status listen_unix(const std::string& path);
+  // Listens on TCP; port 0 picks a free port. Returns the bound port.
+  result<uint16_t> listen_tcp(const std::string& address, uint16_t port);
+  // Closes the listeners and every connection.
+  void stop();
+  size_t connection_count() const;
+
+ private:
+  template <class Acceptor>
+  static awaitable<void> accept_loop(nbd_server* self, Acceptor* acceptor, bool is_tcp);
+  void start_connection(stream_socket socket, std::string peer);
+
+  asio::io_context& io_;
+  export_map exports_;
+  server_limits limits_;
+  asio::thread_pool pool_;
+  std::list<asio::local::stream_protocol::acceptor> unix_acceptors_;
+  std::list<asio::ip::tcp::acceptor> tcp_acceptors_;
+  std::list<std::weak_ptr<connection>> connections_;
+  bool is_stopped_ = false;
+};
+
+}  // namespace vcube::esan
