@@ -4,7 +4,9 @@
 // Layout: bridge vcube-lab0 holding .1 of the lab subnet; node k is network
 // namespace vcube-lab-nK (eth0 = .(10+k), lo, no default route; host-side veth
 // vcube-lab-nK in the bridge) plus a private mount namespace persisted at
-// /run/vcube-lab/nK.mnt (see node_namespaces.h). Persistent node data lives in
+// /run/vcube-lab/nK.mnt (see node_namespaces.h). VMs share one L2 segment:
+// bridge vcube-lab-vm0 (host 10.231.78.1/24) with veth "vmup" in every node,
+// the node's vm_uplink (see vm_segment.h). Persistent node data lives in
 // /var/lib/vcube-lab/nK and survives lab_kill/lab_start; lab_down removes it.
 // State: /run/vcube-lab/state.json. Functions print nothing unless given a stream.
 #pragma once
@@ -24,7 +26,8 @@ namespace vcube::lab {
 
 struct lab_options {
   int nodes = 3;                          // 2..9
-  std::string subnet = "10.231.77.0/24";  // must not overlap any host address or route
+  std::string subnet = "10.231.77.0/24";  // must not overlap any host address or route,
+                                          // nor the VM segment 10.231.78.0/24
   std::string vcube_exe;                  // run inside the nodes; empty: /proc/self/exe
 };
 

@@ -1,5 +1,8 @@
 // lab_form_cluster: the real path a person takes, `vcube cluster create` on the
 // first node and `vcube cluster join` on the others, each inside its node.
+// Then each node's node.json gets "vm_uplink": "vmup" (vm_segment.h): those
+// commands write node.json themselves and refuse to run when it exists, so it
+// is added afterwards; vcubed reads it when it reconciles the networks.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,6 +12,7 @@
 
 #include "common/paths.h"
 #include "lab/lab.h"
+#include "lab/vm_segment.h"
 
 namespace vcube::lab {
 namespace {
@@ -60,6 +64,8 @@ status lab_form_cluster(const lab_options& options) {
                              create_timeout);
   if (!created)
     return created;
+  if (auto uplink = add_vm_uplink(node_config_path(1)); !uplink)
+    return uplink;
   auto ready = wait_for_api(addresses[0]);
   if (!ready)
     return ready;
@@ -71,6 +77,8 @@ status lab_form_cluster(const lab_options& options) {
                     join_timeout);
     if (!joined)
       return joined;
+    if (auto uplink = add_vm_uplink(node_config_path(k)); !uplink)
+      return uplink;
   }
   return ok_status();
 }

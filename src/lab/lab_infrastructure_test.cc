@@ -15,6 +15,7 @@
 #include "lab/host_probe.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
+#include "lab/vm_segment.h"
 
 namespace vcube::lab {
 namespace {
@@ -134,6 +135,41 @@ TEST_F(lab_infrastructure, nodes_talk_over_the_bridge_and_keep_their_own_files) 
             0);
   EXPECT_EQ(lab_exec(2, {"test", "-e", "/run/vcube-lab"}), 1);  // tmpfs on /run
   EXPECT_EQ(lab_exec(2, {"sh", "-c", "exit 7"}), 7);
+}
+
+std::string master_of(const std::string& link) {
+  auto r = env::run({"ip", "-o", "link", "show", "dev", link}, {}, 5s);
+  if (!r || r->exit_code != 0)
+    return "";
+  auto at = r->out.find(" master ");
+  return at == std::string::npos ? "" : r->out.substr(at + 8, r->out.find(' ', at + 8) - at - 8);
+}
+
+// What a node's vswitch does with vmup is the vswitch's own test; here the
+// segment itself: guests' addresses (given to vmup by hand) reach each other
+// and the host across nodes, with no route, forwarding or firewall rule.
+TEST_F(lab_infrastructure, nodes_share_the_vm_segment_with_the_host) {
+  auto built = lab_create_infrastructure(options(2));
+  ASSERT_TRUE(built.ok()) << built.err().message;
+  EXPECT_TRUE(is_link_up(vm_bridge_name));
+  for (int k : {1, 2}) {
+    EXPECT_EQ(master_of(vm_veth_name(k)), vm_bridge_name);
+    EXPECT_EQ(lab_exec(k, {"ip", "link", "show", "dev", "vmup", "up"}), 0);
+    ASSERT_EQ(lab_exec(k, {"ip", "addr", "add", "10.231.78.2" + std::to_string(k) + "/24", "dev",
+                           "vmup"}),
+              0);
+  }
+  EXPECT_TRUE(reachable(1, vm_host_address));
+  EXPECT_TRUE(reachable(1, "10.231.78.22"));
+  EXPECT_TRUE(reachable(2, "10.231.78.21"));
+  EXPECT_NE(lab_exec(1, {"sh", "-c", "ip route | grep -q default"}), 0);
+  std::ostringstream status;
+  ASSERT_TRUE(lab_status(status).ok());
+  EXPECT_NE(status.str().find("VM segment: 10.231.78.0/24, bridge vcube-lab-vm0 up"),
+            std::string::npos)
+      << status.str();
+  ASSERT_TRUE(lab_down().ok());
+  expect_nothing_left();
 }
 
 TEST_F(lab_infrastructure, partition_cuts_a_node_off_and_heal_restores_it) {

@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include "env/files.h"
 #include "env/process.h"
 #include "lab/host_networks.h"
 #include "lab/host_probe.h"
 #include "lab/names.h"
+#include "lab/vm_segment.h"
 
 namespace vcube::lab {
 
@@ -30,6 +33,9 @@ result<ipv4_subnet> check_lab_options(const lab_options& options) {
   auto fits = check_lab_subnet(*subnet, options.nodes);
   if (!fits)
     return fits.err();
+  auto apart = check_vm_segment_apart(*subnet);
+  if (!apart)
+    return apart.err();
   return subnet;
 }
 
@@ -49,7 +55,10 @@ status check_no_lab() {
                                         "); remove it with `vcube lab down` first");
 }
 
-status check_subnet_unused(const ipv4_subnet& subnet) {
+namespace {
+
+// The first host address or route that overlaps `subnet`, if any.
+result<std::optional<host_network>> find_host_overlap(const ipv4_subnet& subnet) {
   auto addresses = env::run_checked({"ip", "-j", "-4", "addr", "show"});
   if (!addresses)
     return addresses.err();
@@ -63,13 +72,35 @@ status check_subnet_unused(const ipv4_subnet& subnet) {
   if (!route_networks)
     return route_networks.err();
   networks->insert(networks->end(), route_networks->begin(), route_networks->end());
-  auto overlap = find_overlap(subnet, *networks);
+  return find_overlap(subnet, *networks);
+}
+
+}  // namespace
+
+status check_subnet_unused(const ipv4_subnet& subnet) {
+  auto overlap = find_host_overlap(subnet);
   if (!overlap)
+    return overlap.err();
+  if (!*overlap)
     return ok_status();
   return make_error(errc::invalid_input,
-                    "the lab subnet " + format_subnet(subnet) + " overlaps " + overlap->source +
-                        " on this host; pick another with --subnet (e.g. --subnet 10.231.78.0/24)",
+                    "the lab subnet " + format_subnet(subnet) + " overlaps " + (*overlap)->source +
+                        " on this host; pick another with --subnet (e.g. --subnet 10.231.79.0/24)",
                     "subnet");
+}
+
+status check_vm_segment_unused() {
+  auto segment = parse_subnet(vm_subnet);
+  if (!segment)
+    return segment.err();
+  auto overlap = find_host_overlap(*segment);
+  if (!overlap)
+    return overlap.err();
+  if (!*overlap)
+    return ok_status();
+  return make_error(errc::conflict, std::string("the lab's VM segment ") + vm_subnet +
+                                        " overlaps " + (*overlap)->source +
+                                        " on this host; the lab needs that subnet free");
 }
 
 }  // namespace vcube::lab

@@ -6,6 +6,7 @@
 #include "lab/host_probe.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
+#include "lab/vm_segment.h"
 
 namespace vcube::lab {
 namespace {
@@ -14,6 +15,12 @@ std::string link_state(int k) {
   if (!link_exists(veth_name(k)))
     return "missing";
   return is_link_up(veth_name(k)) ? "up" : "partitioned";
+}
+
+std::string bridge_state(const char* bridge) {
+  if (!link_exists(bridge))
+    return "MISSING";
+  return is_link_up(bridge) ? "up" : "down";
 }
 
 std::string processes(int k) {
@@ -69,11 +76,9 @@ status lab_status(std::ostream& out) {
   if (!state)
     return state.err();
   out << "lab: " << state->nodes << " nodes on " << state->subnet << ", bridge " << bridge_name
-      << " "
-      << (!link_exists(bridge_name) ? "MISSING"
-          : is_link_up(bridge_name) ? "up"
-                                    : "down")
-      << "\n";
+      << " " << bridge_state(bridge_name) << "\n";
+  out << "VM segment: " << vm_subnet << ", bridge " << vm_bridge_name << " "
+      << bridge_state(vm_bridge_name) << ", host " << vm_host_address << "\n";
   for (int k = 1; k <= state->nodes; ++k)
     print_node(out, *state, k);
   out << "admin password file: " << state->password_file << "\n";

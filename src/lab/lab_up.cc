@@ -12,6 +12,7 @@
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
 #include "lab/password.h"
+#include "lab/vm_segment.h"
 
 namespace vcube::lab {
 namespace {
@@ -82,8 +83,13 @@ status build_lab(const lab_options& options, const ipv4_subnet& subnet) {
     step = write_state_and_password(options);
   if (step)
     step = create_bridge(subnet);
-  for (int k = 1; step && k <= options.nodes; ++k)
+  if (step)
+    step = create_vm_bridge();
+  for (int k = 1; step && k <= options.nodes; ++k) {
     step = create_node_namespaces(subnet, k);
+    if (step)
+      step = connect_node_to_vm_segment(k);
+  }
   return step;
 }
 
@@ -102,6 +108,9 @@ status lab_create_infrastructure(const lab_options& options) {
   auto unused = check_subnet_unused(*subnet);
   if (!unused)
     return unused;
+  auto segment_unused = check_vm_segment_unused();
+  if (!segment_unused)
+    return segment_unused;
   auto built = build_lab(options, *subnet);
   if (built)
     return built;
@@ -131,6 +140,8 @@ status lab_up(const lab_options& options, std::ostream& out) {
       << bridge_name << ")\n";
   for (int k = 1; k <= state->nodes; ++k)
     out << "  " << node_name(k) << "  https://" << state->node_addresses[k - 1] << ":8001\n";
+  out << "VM segment: " << vm_subnet << " on bridge " << vm_bridge_name << " (host "
+      << vm_host_address << "); each node's vm_uplink is " << vm_uplink_name << "\n";
   out << "admin password: " << state->admin_password << "  (also in " << state->password_file
       << ")\n";
   return ok_status();
