@@ -226,8 +226,13 @@ TEST_F(lab_infrastructure, refuses_a_second_lab_and_a_busy_subnet) {
   EXPECT_NE(busy.err().message.find("--subnet"), std::string::npos) << busy.err().message;
   EXPECT_FALSE(env::file_exists(run_dir));
 
+  auto on_vm_segment = lab_create_infrastructure(options(2, "10.231.78.0/24"));
+  ASSERT_FALSE(on_vm_segment.ok());
+  EXPECT_NE(on_vm_segment.err().message.find("VM segment"), std::string::npos)
+      << on_vm_segment.err().message;
+
   ASSERT_TRUE(lab_create_infrastructure(options(2)).ok());
-  auto again = lab_create_infrastructure(options(2, "10.231.78.0/24"));
+  auto again = lab_create_infrastructure(options(2, "10.231.79.0/24"));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.err().code, errc::conflict);
 }
