@@ -92,16 +92,17 @@ int serve(const esand_config& c, export_map exports) {
     return 1;
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer grace(io);
+  bool is_stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec)
       return;
     spdlog::info("vcube-esand: stopping");
     server.stop();
-    grace.expires_after(std::chrono::seconds(5));  // bounded wait for in-flight I/O
-    grace.async_wait([&io](const boost::system::error_code&) { io.stop(); });
+    is_stopping = true;
   });
-  io.run();
+  while (!is_stopping && io.run_one() > 0) {
+  }
+  io.run_for(std::chrono::seconds(5));  // bounded wait for in-flight I/O to finish
   return 0;
 }
 

@@ -83,7 +83,7 @@ awaitable<void> nbd_server::accept_loop(nbd_server* self, Acceptor* acceptor, bo
     if (is_tcp)
       socket.set_option(asio::ip::tcp::no_delay(true), ec);
     std::string peer = is_tcp ? "tcp#" : "unix#";
-    self->start_connection(std::move(socket), peer + std::to_string(self->connections_.size()));
+    self->start_connection(std::move(socket), peer + std::to_string(++self->connections_started_));
   }
 }
 

@@ -49,6 +49,7 @@ class nbd_server {
   std::list<asio::local::stream_protocol::acceptor> unix_acceptors_;
   std::list<asio::ip::tcp::acceptor> tcp_acceptors_;
   std::list<std::weak_ptr<connection>> connections_;
+  uint64_t connections_started_ = 0;  // names connections in the log
   bool is_stopped_ = false;
 };
 
