@@ -1,8 +1,8 @@
 // Runs vcube-esand as a child process for interop tests and stops it after.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
