@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus for nbd_fuzz: a valid handshake then requests."""
+import os
+import struct
+
+OUT = os.path.join(os.path.dirname(__file__), "corpus", "nbd")
+IHAVEOPT = 0x49484156454F5054
+
+
+def opt(code, data=b""):
+    return struct.pack(">QII", IHAVEOPT, code, len(data)) + data
+
+
+def go(name, infos):
+    return struct.pack(">I", len(name)) + name + struct.pack(">H", len(infos)) + b"".join(
+        struct.pack(">H", i) for i in infos)
+
+
+def req(cmd, offset, length, flags=0, cookie=1):
+    return struct.pack(">IHHQQI", 0x25609513, flags, cmd, cookie, offset, length)
+
+
+def seed(name, handshake, requests):
+    handshake += b"\0" * (-len(handshake) % 4)  # the split is counted in 4-byte units
+    assert len(handshake) // 4 < 256
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(bytes([len(handshake) // 4]) + handshake + requests)
+
+
+os.makedirs(OUT, exist_ok=True)
+flags = struct.pack(">I", 3)
+seed("go_block_sizes", flags + opt(7, go(b"disk", [3])),
+     req(0, 0, 512) + req(1, 512, 512, 1) + req(3, 0, 0) + req(4, 0, 4096) + req(6, 0, 512, 2))
+seed("structured_df", flags + opt(8) + opt(7, go(b"disk", [])), req(0, 1, 3, 4) + req(2, 0, 0))
+seed("export_name", flags + opt(1, b"disk"), req(1, (1 << 20) - 512, 1024) + req(9, 0, 0))
+seed("list_info_abort", flags + opt(3) + opt(6, go(b"", [3])) + opt(2), b"")
+seed("bad_lengths", flags + opt(7, b"\x00\x00\x00\xff") + opt(3, b"zz"), req(0, 2**63, 2**31))
