@@ -4,6 +4,7 @@
 
 #include "api/dispatch.h"
 #include "api/server_state.h"
+#include "api/websocket_session.h"
 
 namespace vcube::api::detail {
 namespace {
@@ -91,9 +92,21 @@ awaitable<next> serve_request(connection& c, beast::flat_buffer& buffer, bool is
     co_return co_await refuse_unreadable(c, ec);
   c.is_busy = true;
   http_request request = parser.release();
-  response r = co_await dispatch(c.server->routes, c.server->auth, request, c.remote_address);
-  bool keep_alive = request.keep_alive() && !c.server->is_stopping;
-  auto message = to_http_response(r, request.version(), keep_alive);
+  std::optional<response> r;
+  bool keep_alive = request.keep_alive();
+  if (websocket::is_upgrade(request)) {
+    upgrade_result upgrade = co_await serve_upgrade(c, request);
+    if (upgrade.what == upgrade_result::done)
+      co_return next::abort;  // the WebSocket session ended the connection
+    if (upgrade.what == upgrade_result::refused) {
+      r = std::move(upgrade.refusal);
+      keep_alive = false;  // the client may have sent more than the request
+    }
+  }
+  if (!r)
+    r = co_await dispatch(c.server->routes, c.server->auth, request, c.remote_address);
+  keep_alive = keep_alive && !c.server->is_stopping;
+  auto message = to_http_response(*r, request.version(), keep_alive);
   auto ec = co_await write(c, message);
   c.is_busy = false;
   if (ec) {
@@ -134,6 +147,11 @@ connection::~connection() {
 }
 
 void connection::close(bool force) {
+  if (on_stop && !force) {
+    auto ask_to_end = on_stop;  // it may clear on_stop
+    ask_to_end();
+    return;
+  }
   if (is_busy && !force)
     return;
   beast::get_lowest_layer(stream).close();

@@ -41,9 +41,8 @@ std::optional<std::string> cookie_value(std::string_view cookies, std::string_vi
 // The principal for a route of `level`, or the error response that refuses it.
 // On a public route a bad token is ignored (login must work with a stale cookie).
 std::variant<std::optional<principal>, response> authorize(const authenticator& auth,
-                                                           const http_request& request,
+                                                           const std::optional<std::string>& token,
                                                            access level) {
-  std::optional<std::string> token = request_token(request);
   std::optional<principal> who;
   std::optional<error> failure;
   if (token && auth) {
@@ -68,6 +67,49 @@ std::variant<std::optional<principal>, response> authorize(const authenticator& 
   return who;
 }
 
+std::optional<std::string> bearer_token(const http_request& request) {
+  auto authorization = request.find(http::field::authorization);
+  if (authorization == request.end())
+    return std::nullopt;
+  std::string_view value = trim(to_std(authorization->value()));
+  if (!iequals_prefix(value, "bearer "))
+    return std::nullopt;
+  std::string_view token = trim(value.substr(7));
+  if (token.empty())
+    return std::nullopt;
+  return std::string(token);
+}
+
+// "https://host:port" → "host:port".
+std::string_view origin_authority(std::string_view origin) {
+  size_t scheme_end = origin.find("://");
+  return scheme_end == std::string_view::npos ? origin : origin.substr(scheme_end + 3);
+}
+
+// A browser sends the cookie with a WebSocket opened by any site (no CORS
+// check applies), so a cookie counts only when the page came from here.
+bool is_cross_origin(const http_request& request) {
+  auto origin = request.find(http::field::origin);
+  if (origin == request.end())
+    return false;
+  return origin_authority(to_std(origin->value())) != to_std(request[http::field::host]);
+}
+
+// The token of a WebSocket route, or the response that refuses the request.
+std::variant<std::optional<std::string>, response> websocket_token(
+    const http_request& request, const std::map<std::string, std::string>& query) {
+  if (auto token = bearer_token(request))
+    return token;
+  auto in_query = query.find("token");
+  if (in_query != query.end() && !in_query->second.empty())
+    return in_query->second;
+  std::optional<std::string> token = request_token(request);
+  if (token && is_cross_origin(request))
+    return error_response(make_error(
+        errc::forbidden, "a WebSocket from another origin must pass its token as ?token="));
+  return token;
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> token_cookie_header(std::string_view token, int64_t max_age_s) {
@@ -77,15 +119,8 @@ std::pair<std::string, std::string> token_cookie_header(std::string_view token, 
 }
 
 std::optional<std::string> request_token(const http_request& request) {
-  auto authorization = request.find(http::field::authorization);
-  if (authorization != request.end()) {
-    std::string_view value = trim(to_std(authorization->value()));
-    if (iequals_prefix(value, "bearer ")) {
-      std::string_view token = trim(value.substr(7));
-      if (!token.empty())
-        return std::string(token);
-    }
-  }
+  if (auto token = bearer_token(request))
+    return token;
   auto cookie = request.find(http::field::cookie);
   if (cookie != request.end()) {
     auto token = cookie_value(to_std(cookie->value()), token_cookie);
@@ -95,18 +130,45 @@ std::optional<std::string> request_token(const http_request& request) {
   return std::nullopt;
 }
 
-awaitable<response> dispatch(const router& routes, const authenticator& auth,
-                             const http_request& request, std::string remote_address) {
+std::variant<routed_request, response> route_request(const router& routes,
+                                                     const authenticator& auth,
+                                                     const http_request& request,
+                                                     std::string remote_address) {
   auto found = routes.find(request.method(), to_std(request.target()));
   if (auto* refused = std::get_if<response>(&found))
-    co_return std::move(*refused);
+    return std::move(*refused);
   auto& match = std::get<route_match>(found);
-  auto who = authorize(auth, request, match.level);
+  std::optional<std::string> token;
+  if (match.websocket_fn) {
+    auto from_request = websocket_token(request, match.query);
+    if (auto* refused = std::get_if<response>(&from_request))
+      return std::move(*refused);
+    token = std::move(std::get<std::optional<std::string>>(from_request));
+  } else {
+    token = request_token(request);
+  }
+  auto who = authorize(auth, token, match.level);
   if (auto* refused = std::get_if<response>(&who))
-    co_return std::move(*refused);
-  request_context context{request, std::move(match.params), std::move(match.query),
+    return std::move(*refused);
+  request_context context{request, match.params, match.query,
                           std::move(std::get<std::optional<principal>>(who)),
                           std::move(remote_address)};
+  return routed_request{std::move(match), std::move(context), std::move(token)};
+}
+
+awaitable<response> dispatch(const router& routes, const authenticator& auth,
+                             const http_request& request, std::string remote_address) {
+  auto routed = route_request(routes, auth, request, std::move(remote_address));
+  if (auto* refused = std::get_if<response>(&routed))
+    co_return std::move(*refused);
+  auto& [match, context, token] = std::get<routed_request>(routed);
+  if (match.websocket_fn) {
+    response r = error_response(make_error(
+        errc::invalid_input, "this is a WebSocket endpoint: send \"Upgrade: websocket\""));
+    r.status = 426;
+    r.headers.emplace_back("Upgrade", "websocket");
+    co_return r;
+  }
   std::optional<response> result;
   std::string failure;
   try {

@@ -12,6 +12,7 @@
 
 #include "api/handler.h"
 #include "api/router.h"
+#include "api/websocket.h"
 #include "common/error.h"
 
 namespace vcube::api {
@@ -26,6 +27,7 @@ struct http_limits {
   size_t header_bytes_max = 8 * 1024;
   size_t body_bytes_max = 1024 * 1024;
   size_t connections_max = 256;
+  websocket_limits websocket;  // WebSocket routes (each session holds one connection)
 };
 
 namespace detail {

@@ -32,16 +32,24 @@ response plain_error(unsigned status, std::string_view code, std::string message
 }  // namespace
 
 void router::add(http::verb method, std::string pattern, access level, handler fn) {
-  assert(!pattern.empty() && pattern.front() == '/');
   assert(fn);
-  route r{method, pattern, {}, level, std::move(fn)};
-  for (std::string_view part : split_path(pattern)) {
+  add_route(route{method, std::move(pattern), {}, level, std::move(fn), {}});
+}
+
+void router::add_websocket(std::string pattern, access level, websocket_handler fn) {
+  assert(fn);
+  add_route(route{http::verb::get, std::move(pattern), {}, level, {}, std::move(fn)});
+}
+
+void router::add_route(route r) {
+  assert(!r.pattern.empty() && r.pattern.front() == '/');
+  for (std::string_view part : split_path(r.pattern)) {
     bool is_param = part.size() > 2 && part.front() == '{' && part.back() == '}';
     r.segments.push_back(
         {is_param, std::string(is_param ? part.substr(1, part.size() - 2) : part)});
   }
   assert(std::none_of(routes_.begin(), routes_.end(), [&](const route& other) {
-    return other.method == method && other.pattern == pattern;
+    return other.method == r.method && other.pattern == r.pattern;
   }));
   routes_.push_back(std::move(r));
 }
@@ -80,7 +88,8 @@ std::variant<route_match, response> router::find(http::verb method, std::string_
         allowed += (allowed.empty() ? "" : ", ") + std::string(http::to_string(r.method));
       continue;
     }
-    route_match m{&r.fn, r.level, {}, {}};
+    route_match m{
+        r.fn ? &r.fn : nullptr, r.websocket_fn ? &r.websocket_fn : nullptr, r.level, {}, {}};
     if (!matches(r, path, &m.params))
       continue;
     auto query = parse_query(raw_query);

@@ -9,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@ struct server_state {
   const http_limits limits;
   asio::ip::tcp::acceptor acceptor;  // used on `strand` only
   std::atomic<bool> is_stopping{false};
+  std::atomic<size_t> websocket_sessions{0};  // handlers of WebSocket routes running
 
  private:
   mutable std::mutex mutex_;
@@ -56,13 +58,15 @@ struct connection {
   connection(asio::ip::tcp::socket socket, std::shared_ptr<server_state> server);
   ~connection();  // unregisters from the server
 
-  // Closes the socket unless a request is in progress (or `force`).
+  // Closes the socket unless a request is in progress (or `force`); a
+  // WebSocket session with on_stop set is asked to end instead.
   void close(bool force);
 
   beast::ssl_stream<beast::tcp_stream> stream;
   std::shared_ptr<server_state> server;
   uint64_t id = 0;
-  bool is_busy = false;  // between reading a request and writing its response
+  bool is_busy = false;           // between reading a request and writing its response
+  std::function<void()> on_stop;  // set by a WebSocket handler (websocket_upgrade::set_on_stop)
   std::string remote_address;
 };
 
