@@ -4,9 +4,25 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "cli/vm_commands.h"
 
 namespace vcube::cli {
 namespace {
+
+TEST(VmOptions, DiskAndNicSpecs) {
+  auto disk = parse_disk_option("web/disk0.raw,size=2048,bus=virtio-scsi,readonly");
+  ASSERT_TRUE(disk.ok());
+  EXPECT_EQ(*disk, json({{"image", "web/disk0.raw"},
+                         {"size_mib", 2048},
+                         {"bus", "virtio-scsi"},
+                         {"readonly", true}}));
+  EXPECT_FALSE(parse_disk_option("x.raw,size=big").ok());
+  EXPECT_FALSE(parse_disk_option("x.raw,speed=1").ok());
+  EXPECT_FALSE(parse_disk_option(",size=1").ok());
+  auto nic = parse_nic_option("lan,mac=52:54:00:00:00:01");
+  ASSERT_TRUE(nic.ok());
+  EXPECT_EQ(*nic, json({{"network", "lan"}, {"mac", "52:54:00:00:00:01"}}));
+}
 
 TEST(Assignment, ParsesJsonValuesAndFallsBackToStrings) {
   auto number = parse_assignment("mtu=9000");

@@ -77,7 +77,9 @@ status session::connect() {
     return make_error(errc::invalid_input,
                       "cannot read the cluster CA certificate " + ca_file + "; pass --ca FILE");
   }
-  auto created = api::client::create(url, api::tls_trust::trust_ca(*ca));
+  api::client_limits limits;
+  limits.read_timeout_ms = std::chrono::minutes(70);  // a VM shutdown may wait up to an hour
+  auto created = api::client::create(url, api::tls_trust::trust_ca(*ca), limits);
   if (!created)
     return created.err();
   client_ = std::move(*created);
@@ -86,6 +88,10 @@ status session::connect() {
 
 // VCUBE_TOKEN, else a token minted from the node's cluster secret (root on a
 // node), else the one `vcube login` saved.
+result<std::string> session::bearer_token() {
+  return token();
+}
+
 result<std::string> session::token() {
   if (token_)
     return *token_;

@@ -32,6 +32,8 @@ class session {
   result<json> call_public(http::verb verb, const std::string& target,
                            std::optional<json> body = std::nullopt);
   bool is_json() const { return options_.is_json; }
+  // The token requests carry (for URLs that must hold it, like the console's).
+  result<std::string> bearer_token();
 
  private:
   result<json> send(http::verb verb, const std::string& target, std::optional<json> body,

@@ -6,10 +6,13 @@
 #include <string>
 
 #include "cluster/corosync_link.h"
+#include "daemon/vm_spec.h"
 #include "domain/domain_service.h"
 #include "env/node_config.h"
 
 namespace vcube::daemon {
+
+class vm_executor;
 
 struct context {
   node_config node;
@@ -21,6 +24,10 @@ struct context {
   std::chrono::milliseconds write_deadline{10000};
   // For work that must not stall the event loop (scrypt, corosync tools).
   asio::thread_pool* slow_work = nullptr;
+  // For blocking calls to other nodes (forwarded VM actions: may take minutes).
+  asio::thread_pool* forward_work = nullptr;
+  vm_executor* vms = nullptr;
+  vm_host_paths vm_paths{};
 };
 
 }  // namespace vcube::daemon

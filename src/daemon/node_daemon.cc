@@ -8,6 +8,8 @@
 #include "common/paths.h"
 #include "daemon/handlers.h"
 #include "env/files.h"
+#include "qemu/accel_probe.h"
+#include "vswitch/vswitch.h"
 
 namespace vcube::daemon {
 namespace {
@@ -29,6 +31,37 @@ bool same_conf(const std::string& a, const std::string& b) {
     return out;
   };
   return strip(a) == strip(b);
+}
+
+// How VMs meet this host: taps on the virtual switch, the acceleration.
+// Called on the slow_work thread.
+vm_host_hooks host_hooks() {
+  vm_host_hooks hooks;
+  hooks.create_taps = [](const std::string& name,
+                         const std::vector<std::pair<std::string, json>>& nic_networks)
+      -> result<std::vector<std::string>> {
+    std::vector<vswitch::network> networks;
+    for (const auto& [network, value] : nic_networks) {
+      auto net = vswitch::network_from_domain(network, value);
+      if (!net)
+        return net.err();
+      networks.push_back(*net);
+    }
+    return vswitch::create_taps(name, networks);
+  };
+  hooks.remove_taps = [](const std::string& name) {
+    if (auto s = vswitch::remove_taps(name); !s)
+      spdlog::warn("vm {}: {}", name, s.err().message);
+  };
+  hooks.resolve_accel = [](const std::string& requested) -> result<std::string> {
+    auto choice = qemu::choose_acceleration(requested);
+    if (!choice)
+      return choice.err();
+    if (!choice->warning.empty())
+      spdlog::warn("{}", choice->warning);
+    return choice->acceleration;
+  };
+  return hooks;
 }
 
 }  // namespace
@@ -86,8 +119,12 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
   domain_->set_on_applied([this](const std::vector<domain::change>& changes, bool replaced) {
     on_applied(changes, replaced);
   });
-  context_ = std::make_unique<context>(context{node_, *link_, *domain_, std::move(auth_secret)});
+  context_ = std::make_unique<context>(context{
+      .node = node_, .link = *link_, .domain = *domain_, .auth_secret = std::move(auth_secret)});
   context_->slow_work = &slow_work_;
+  context_->forward_work = &forward_work_;
+  vms_ = std::make_unique<vm_executor>(io_, *context_, context_->vm_paths, host_hooks());
+  context_->vms = vms_.get();
 }
 
 node_daemon::~node_daemon() = default;
@@ -106,6 +143,7 @@ status node_daemon::start() {
   add_session_routes(routes, *context_);
   add_cluster_routes(routes, *context_);
   add_domain_routes(routes, *context_);
+  add_vm_routes(routes, *context_);
   server_ = std::make_unique<api::http_server>(
       io_.get_executor(), std::move(*ssl), std::move(routes),
       [this](std::string_view token) { return authenticate(*context_, token); });
@@ -116,6 +154,8 @@ status node_daemon::start() {
   if (auto port = server_->listen({address, paths::api_port}); !port)
     return port.err();
   link_->start();
+  sync_networks();
+  vms_->start();
   spdlog::info("vcubed {} (node id {}) of cluster {} listening on https://{}:{}", node_.name,
                node_.node_id, node_.cluster, node_.address, paths::api_port);
   return ok_status();
@@ -128,16 +168,45 @@ awaitable<void> node_daemon::stop() {
     if (!is_clean)
       spdlog::warn("API connections were closed before their requests finished");
   }
+  vms_->stop();
   domain_->stop();
   link_->stop();
 }
 
 void node_daemon::on_applied(const std::vector<domain::change>& changes, bool is_state_replaced) {
+  vms_->on_domain_changed();
   bool touches_nodes = is_state_replaced;
-  for (const auto& c : changes)
+  bool touches_networks = is_state_replaced;
+  for (const auto& c : changes) {
     touches_nodes = touches_nodes || c.kind == "node";
+    touches_networks = touches_networks || c.kind == "network";
+  }
   if (touches_nodes)
     sync_corosync_conf();
+  if (touches_networks)
+    sync_networks();
+}
+
+// Every domain network is a bridge on this node (src/vswitch). node.json is
+// read each time: the lab adds vm_uplink after the node was created.
+void node_daemon::sync_networks() {
+  std::vector<vswitch::network> networks;
+  for (const auto& o : store_->list("network")) {
+    auto net = vswitch::network_from_domain(o.name, o.value);
+    if (net)
+      networks.push_back(*net);
+    else
+      spdlog::error("network {}: {}", o.name, net.err().message);
+  }
+  asio::post(slow_work_, [networks = std::move(networks)] {
+    auto node = read_node_config(paths::node_config);
+    std::string uplink = node ? node->vm_uplink : "";
+    if (auto s = vswitch::reconcile_networks(networks, uplink); !s)
+      spdlog::error("virtual switch: {}", s.err().message);
+    else
+      spdlog::info("virtual switch: {} networks on uplink {}", networks.size(),
+                   uplink.empty() ? "(none)" : uplink);
+  });
 }
 
 // corosync.conf follows the domain's node list on every member: a join or a

@@ -8,6 +8,7 @@
 #include "api/router.h"
 #include "cluster/corosync_link.h"
 #include "daemon/context.h"
+#include "daemon/vm_executor.h"
 #include "domain/domain_service.h"
 #include "domain/store.h"
 
@@ -31,6 +32,7 @@ class node_daemon {
               std::string auth_secret);
   void on_applied(const std::vector<domain::change>& changes, bool is_state_replaced);
   void sync_corosync_conf();
+  void sync_networks();
 
   asio::io_context& io_;
   node_config node_;
@@ -38,6 +40,8 @@ class node_daemon {
   std::unique_ptr<cluster::corosync_link> link_;
   std::unique_ptr<domain::domain_service> domain_;
   asio::thread_pool slow_work_{1};
+  asio::thread_pool forward_work_{4};
+  std::unique_ptr<vm_executor> vms_;
   std::unique_ptr<context> context_;
   std::unique_ptr<api::http_server> server_;
 };
