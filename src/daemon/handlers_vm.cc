@@ -7,11 +7,15 @@
 #include <set>
 
 #include "api/dispatch.h"
+#include "api/websocket_relay.h"
+#include "common/paths.h"
 #include "common/time.h"
 #include "daemon/handlers.h"
 #include "daemon/vm_executor.h"
 #include "daemon/vm_forward.h"
 #include "domain/schema.h"
+#include "env/files.h"
+#include "qemu/command_line.h"
 
 namespace vcube::daemon {
 namespace {
@@ -126,8 +130,11 @@ awaitable<result<std::set<std::string>>> image_names(
         names.insert(image);
     co_return names;
   }
-  auto answer = co_await call_node(ctx, node, http::verb::get, "/api/v1/nodes/" + node + "/images",
-                                   std::nullopt, api::request_token(r.request));
+  // Arguments are named: GCC 12 destroys class temporaries in co_await twice.
+  std::string target = "/api/v1/nodes/" + node + "/images";
+  std::optional<std::string> token = api::request_token(r.request);
+  auto answer =
+      co_await call_node(ctx, node, http::verb::get, std::move(target), std::nullopt, token);
   if (!answer)
     co_return answer.err();
   if (answer->status != 200 || !answer->body.contains("items"))
@@ -300,8 +307,8 @@ awaitable<api::response> vm_cdrom(context& ctx, api::request_context& r) {
     co_return json_response({{"name", name}, {"cdrom", iso}, {"state", "stopped"}});
   vm_action_options options;
   options.iso = iso;
-  co_return co_await act_on_owner(ctx, r, iso.empty() ? "cdrom_eject" : "cdrom_insert",
-                                  std::move(options), std::move(body));
+  std::string action = iso.empty() ? "cdrom_eject" : "cdrom_insert";
+  co_return co_await act_on_owner(ctx, r, std::move(action), std::move(options), std::move(body));
 }
 
 // GET /nodes/{name}/images: the files in that node's image directory.
@@ -323,6 +330,32 @@ awaitable<api::response> list_images(context& ctx, api::request_context& r) {
   co_return json_response({{"node", node}, {"items", std::move(items)}});
 }
 
+// GET /vms/{name}/console (WebSocket, RFB in binary messages): relayed to
+// the VM's VNC socket here, or forwarded to the node that runs it.
+awaitable<api::response> vm_console(context& ctx, api::request_context& r,
+                                    api::websocket_upgrade& upgrade) {
+  if (auto s = need_role(r, "operator"); !s)
+    co_return api::error_response(s.err());
+  const std::string& name = r.params.at("name");
+  auto vm = ctx.domain.state().get("vm", name);
+  if (!vm)
+    co_return api::error_response(make_error(errc::not_found, "vm '" + name + "' does not exist"));
+  std::string node = vm->value.value("node", "");
+  if (node == ctx.node.name) {
+    std::string socket = qemu::run_paths_in(vm_run_dir(ctx.vm_paths, name)).vnc_socket;
+    co_return co_await api::relay_to_unix_socket(upgrade, std::move(socket));
+  }
+  auto address = node_address(ctx, node);
+  if (!address)
+    co_return api::error_response(address.err());
+  auto ca = env::read_file(paths::ca_cert);
+  if (!ca)
+    co_return api::error_response(ca.err());
+  // Named, then moved: GCC 12 destroys a temporary inside co_await twice.
+  api::forward_target to{*address, paths::api_port, "", api::tls_trust::trust_ca(*ca)};
+  co_return co_await api::forward_websocket(upgrade, std::move(to));
+}
+
 }  // namespace
 
 void add_vm_routes(api::router& router, context& ctx) {
@@ -339,6 +372,10 @@ void add_vm_routes(api::router& router, context& ctx) {
   route(http::verb::delete_, "/api/v1/vms/{name}/cdrom", access::authenticated, vm_cdrom);
   route(http::verb::post, "/api/v1/vms/{name}/{action}", access::authenticated, vm_action);
   route(http::verb::get, "/api/v1/nodes/{name}/images", access::authenticated, list_images);
+  router.add_websocket("/api/v1/vms/{name}/console", access::authenticated,
+                       [&ctx](api::request_context& r, api::websocket_upgrade& upgrade) {
+                         return vm_console(ctx, r, upgrade);
+                       });
 }
 
 }  // namespace vcube::daemon

@@ -91,8 +91,9 @@ awaitable<void> vm_executor::attach_all() {
 }
 
 awaitable<void> vm_executor::attach_one(std::string name) {
-  auto process =
-      co_await qemu::vm_process::attach(vm_run_dir(paths_, name), after(command_timeout));
+  // Arguments are named: GCC 12 destroys class temporaries in co_await twice.
+  std::string run_dir = vm_run_dir(paths_, name);
+  auto process = co_await qemu::vm_process::attach(std::move(run_dir), after(command_timeout));
   auto status = ctx_.domain.state().get("vm_status", name);
   if (process) {
     spdlog::info("vm {}: re-attached to QEMU pid {}", name, (*process)->pid());
@@ -204,7 +205,8 @@ awaitable<result<json>> vm_executor::run_action(std::string name, std::string ac
   } else if (action == "resume") {
     done = co_await e.process->resume(after(command_timeout));
   } else if (action == "cdrom_insert" || action == "cdrom_eject") {
-    done = co_await change_cdrom(name, action == "cdrom_insert" ? options.iso : "");
+    std::string iso = action == "cdrom_insert" ? options.iso : "";
+    done = co_await change_cdrom(name, iso);
   } else {
     done = make_error(errc::not_found, "unknown VM action '" + action + "'");
   }
@@ -231,24 +233,28 @@ awaitable<status> vm_executor::start_vm(const std::string& name) {
     auto found = ctx_.domain.state().get("network", network);
     nic_networks.emplace_back(network, found ? found->value : json::object());
   }
-  auto prepared = co_await off_loop<result<vm_start_inputs>>(
-      *ctx_.slow_work, [this, name, value, requested, nic_networks]() -> result<vm_start_inputs> {
-        if (auto s = prepare_files(name, value); !s)
-          return s.err();
-        auto accel = hooks_.resolve_accel(requested);
-        if (!accel)
-          return accel.err();
-        auto taps = hooks_.create_taps(name, nic_networks);
-        if (!taps)
-          return taps.err();
-        return vm_start_inputs{ctx_.node.cluster, *accel, *taps};
-      });
+  std::function<result<vm_start_inputs>()> prepare = [this, name, value, requested,
+                                                      nic_networks]() -> result<vm_start_inputs> {
+    if (auto s = prepare_files(name, value); !s)
+      return s.err();
+    auto accel = hooks_.resolve_accel(requested);
+    if (!accel)
+      return accel.err();
+    auto taps = hooks_.create_taps(name, nic_networks);
+    if (!taps)
+      return taps.err();
+    return vm_start_inputs{ctx_.node.cluster, *accel, *taps};
+  };
+  auto prepared = co_await off_loop(*ctx_.slow_work, std::move(prepare));
   if (!prepared)
     co_return prepared.err();
   auto definition = make_vm_definition(name, value, paths_, *prepared);
   if (!definition)
     co_return definition.err();
-  auto process = co_await qemu::vm_process::start(*definition, after(start_timeout));
+  // Named: a defaulted class argument is a temporary in the co_await
+  // expression, which GCC 12 destroys twice.
+  qemu::vm_start_options options;
+  auto process = co_await qemu::vm_process::start(*definition, after(start_timeout), options);
   if (!process) {
     hooks_.remove_taps(name);
     co_return process.err();
@@ -338,9 +344,8 @@ awaitable<void> vm_executor::report_loop() {
     for (auto& c : resource_changes(ctx_.node.name, resources_, ctx_.domain.state()))
       changes.push_back(std::move(c));
     if (!changes.empty() && ctx_.domain.writable()) {
-      auto written = co_await ctx_.domain.write(
-          domain::write_request{domain::write_request::type::apply, std::move(changes)},
-          ctx_.write_deadline);
+      domain::write_request report{domain::write_request::type::apply, std::move(changes)};
+      auto written = co_await ctx_.domain.write(std::move(report), ctx_.write_deadline);
       if (!written)
         spdlog::debug("vm status report: {}", written.err().message);
       else

@@ -57,8 +57,8 @@ awaitable<result<api::client_response>> call_node(context& ctx, const std::strin
   std::string host = address->find(':') == std::string::npos ? *address : "[" + *address + "]";
   forward_call c{"https://" + host + ":" + std::to_string(paths::api_port), method,
                  std::move(target), std::move(body), std::move(token)};
-  auto answer = co_await off_loop<result<api::client_response>>(
-      *ctx.forward_work, [c = std::move(c)] { return call(c); });
+  std::function<result<api::client_response>()> send = [c = std::move(c)] { return call(c); };
+  auto answer = co_await off_loop(*ctx.forward_work, std::move(send));
   if (!answer)
     co_return make_error(errc::unavailable, "node '" + node + "' (" + *address +
                                                 ") did not answer: " + answer.err().message);
@@ -72,10 +72,11 @@ awaitable<api::response> forward_to_node(context& ctx, const api::request_contex
         make_error(errc::unavailable,
                    "this request was forwarded here, but this node does not run it "
                    "either; the nodes disagree for a moment: retry"));
-  auto answer =
-      co_await call_node(ctx, node, r.request.method(),
-                         with_forwarded_flag(std::string(api::to_std(r.request.target()))),
-                         std::move(body), api::request_token(r.request));
+  // Arguments are named: GCC 12 destroys class temporaries in co_await twice.
+  std::string target = with_forwarded_flag(std::string(api::to_std(r.request.target())));
+  std::optional<std::string> token = api::request_token(r.request);
+  auto answer = co_await call_node(ctx, node, r.request.method(), std::move(target),
+                                   std::move(body), std::move(token));
   if (!answer)
     co_return api::error_response(answer.err());
   co_return json_response(std::move(answer->body), answer->status);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "api/websocket_client.h"
 #include "env/process.h"
 #include "tests/lab/lab_fixture.h"
 
@@ -58,6 +59,65 @@ json vm_config(const std::string& node, const std::string& extra_cmdline = "") {
              "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=web "
              "vcube.ip=" +
                  guest_ip + "/24" + extra_cmdline}}}};
+}
+
+// Reads exactly n bytes of the RFB stream from WebSocket messages.
+struct rfb_reader {
+  api::websocket_client& c;
+  std::string pending;
+  awaitable<std::string> take(size_t n) {
+    while (pending.size() < n) {
+      boost::beast::flat_buffer buffer;
+      co_await c.ws.async_read(buffer, use_awaitable);
+      pending += boost::beast::buffers_to_string(buffer.data());
+    }
+    std::string out = pending.substr(0, n);
+    pending.erase(0, n);
+    co_return out;
+  }
+};
+
+// Through the console WebSocket of `url`: RFB 3.8 version, security None,
+// ClientInit; returns "WIDTHxHEIGHT" from ServerInit, or the error.
+awaitable<std::string> rfb_handshake(std::string url, api::websocket_client_options options) {
+  auto opened = co_await api::connect_websocket(url, options);
+  if (!opened)
+    co_return "error: " + opened.err().message;
+  api::websocket_client& c = **opened;
+  c.ws.binary(true);
+  rfb_reader in{c, {}};
+  std::string version = co_await in.take(12);
+  if (version != "RFB 003.008\n")
+    co_return "error: version " + version;
+  co_await c.ws.async_write(asio::buffer(version), use_awaitable);
+  std::string count = co_await in.take(1);
+  std::string types = co_await in.take(static_cast<unsigned char>(count[0]));
+  if (types.find('\x01') == std::string::npos)
+    co_return "error: no security type None";
+  co_await c.ws.async_write(asio::buffer(std::string(1, '\x01')), use_awaitable);
+  std::string result = co_await in.take(4);
+  if (result != std::string(4, '\0'))
+    co_return "error: security result";
+  co_await c.ws.async_write(asio::buffer(std::string(1, '\x01')), use_awaitable);  // shared
+  std::string init = co_await in.take(4);
+  auto u16 = [&](size_t at) {
+    return (static_cast<unsigned char>(init[at]) << 8) | static_cast<unsigned char>(init[at + 1]);
+  };
+  co_return std::to_string(u16(0)) + "x" + std::to_string(u16(2));
+}
+
+std::string console_handshake(const std::string& url, const std::string& ca_pem,
+                              const std::string& token) {
+  asio::io_context io;
+  api::websocket_client_options options;
+  options.trust = api::tls_trust::trust_ca(ca_pem);
+  options.token = token;
+  options.subprotocol = "binary";
+  std::string out = "error: not finished";
+  asio::co_spawn(io, rfb_handshake(url, options),
+                 [&](std::exception_ptr e, std::string r) { out = e ? "error: exception" : r; });
+  io.run_for(std::chrono::seconds(30));
+  return out;
 }
 
 class VmLab : public testing::Test {
@@ -162,6 +222,24 @@ TEST_F(VmLab, GuestAnswersHttpFromTheHost) {
       60s))
       << serial();
   EXPECT_EQ(got.value("hostname", ""), "web") << got.dump();
+}
+
+TEST_F(VmLab, ConsoleWebSocketCompletesAnRfbHandshakeFromAnyNode) {
+  auto login =
+      lab_->node(2).call(http::verb::post, "/api/v1/login",
+                         json{{"user", "admin"}, {"password", lab_->admin_password()}}, false);
+  ASSERT_EQ(login.status, 200u) << login.body.dump();
+  std::string token = login.body.value("token", "");
+  for (int k : {1, 2}) {  // n1 runs the VM; n2 forwards to it
+    std::string url = "wss://" + lab_->node(k).address() + ":8001/api/v1/vms/web/console";
+    std::string size = console_handshake(url, lab_->node(k).ca_pem(), token);
+    EXPECT_EQ(size.rfind("error", 0), std::string::npos) << "via n" << k << ": " << size;
+    EXPECT_NE(size.find('x'), std::string::npos) << size;
+  }
+  std::string no_token =
+      console_handshake("wss://" + lab_->node(2).address() + ":8001/api/v1/vms/web/console",
+                        lab_->node(2).ca_pem(), "");
+  EXPECT_EQ(no_token.rfind("error", 0), 0u) << no_token;
 }
 
 TEST_F(VmLab, ListShowsNodeStateAndUptime) {
