@@ -82,6 +82,9 @@ void vm_executor::start() {
 void vm_executor::stop() {
   is_stopped_ = true;
   report_timer_.cancel();
+  // Closes QMP only: every QEMU keeps running for the next vcubed.
+  for (auto& [name, e] : vms_)
+    e.process.reset();
 }
 
 awaitable<void> vm_executor::attach_all() {

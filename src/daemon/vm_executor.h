@@ -51,7 +51,7 @@ class vm_executor {
   // Re-attaches to the QEMUs in the run directory, then reports every
   // report_interval and whenever something changes.
   void start();
-  // Stops reporting; running VMs keep running.
+  // Stops reporting and closes every QMP connection; running VMs keep running.
   void stop();
 
   // start | shutdown | reboot | reset | poweroff | pause | resume |

@@ -88,6 +88,9 @@ result<process_output> run(const std::vector<std::string>& argv, const std::stri
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    // Nothing else of ours is inherited: a daemonized child (QEMU) holding
+    // vcubed's listening socket would keep the next vcubed from binding it.
+    close_range(3, ~0U, 0);
     signal(SIGPIPE, SIG_DFL);
     auto args = to_argv(argv);
     execvp(args[0], args.data());
@@ -154,6 +157,7 @@ result<int> spawn_detached(const std::vector<std::string>& argv, const std::stri
     dup2(null_fd, 0);
     dup2(log_fd >= 0 ? log_fd : null_fd, 1);
     dup2(log_fd >= 0 ? log_fd : null_fd, 2);
+    close_range(3, ~0U, 0);  // see run(): inherit nothing but stdio
     signal(SIGPIPE, SIG_DFL);
     auto args = to_argv(argv);
     execvp(args[0], args.data());

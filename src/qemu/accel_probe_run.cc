@@ -46,6 +46,7 @@ result<int> start_child(const std::vector<std::string>& argv, child_pipes& pipes
     dup2(null_fd, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    close_range(3, ~0U, 0);  // inherit nothing but stdio
     signal(SIGPIPE, SIG_DFL);
     execvp(args[0], args.data());
     dprintf(2, "cannot execute %s: %s\n", args[0], strerror(errno));

@@ -267,10 +267,13 @@ TEST_F(VmLab, ResetRestartsTheGuest) {
 TEST_F(VmLab, RestartingVcubedLeavesTheVmRunningAndReattached) {
   std::string pid = node_file(1, "/run/vcube/vms/web/qemu.pid");
   ASSERT_FALSE(pid.empty());
-  ASSERT_EQ(run_vcube({"lab", "exec", "1", "sh", "-c", "kill $(cat /run/vcube/vcubed.pid)"}), 0);
-  ASSERT_TRUE(
-      wait_until([] { return call(1, http::verb::get, "/api/v1/health").status == 0; }, 20s));
-  ASSERT_EQ(run_vcube({"lab", "exec", "1", vcube_exe(), "service", "start"}), 0);
+  std::string vcubed_pid = node_file(1, "/run/vcube/vcubed.pid");
+  ASSERT_FALSE(vcubed_pid.empty());
+  vcubed_pid = std::to_string(std::stoi(vcubed_pid));
+  ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", "kill", vcubed_pid}), 0);
+  std::string proc = "/proc/" + vcubed_pid;
+  ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(proc); }, 20s));
+  ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", vcube_exe(), "service", "start"}), 0);
   ASSERT_TRUE(
       wait_until([] { return call(1, http::verb::get, "/api/v1/health").status == 200; }, 30s));
   EXPECT_EQ(node_file(1, "/run/vcube/vms/web/qemu.pid"), pid);  // the same QEMU
@@ -320,8 +323,9 @@ TEST_F(VmLab, KilledQemuIsReportedCrashed) {
                 .status,
             200u);
   ASSERT_EQ(call(2, http::verb::post, "/api/v1/vms/web/start").status, 200u);
-  ASSERT_EQ(
-      run_vcube({"lab", "exec", "1", "sh", "-c", "kill -9 $(cat /run/vcube/vms/web/qemu.pid)"}), 0);
+  ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", "sh", "-c",
+                       "kill -9 $(cat /run/vcube/vms/web/qemu.pid)"}),
+            0);
   EXPECT_TRUE(wait_state("crashed", 30s)) << status_of(2).dump();
   EXPECT_EQ(status_of(2).value("reason", "").rfind("crash", 0), 0u) << status_of(2).dump();
   // A crashed VM can be deleted; its status goes with it.
