@@ -30,10 +30,10 @@ class console_qemu_test : public websocket_test {
   }
   // Starts a daemonized QEMU whose VNC listens on vnc_path(); the pid when it did.
   int start_qemu() {
-    std::string command = "qemu-system-x86_64 -accel tcg -machine q35 -m 64 -nodefaults "
-                          "-display none -device VGA -S -vnc unix:" +
-                          vnc_path() + " -pidfile " + dir_ + "/qemu.pid -daemonize 2>" + dir_ +
-                          "/qemu.err";
+    std::string command =
+        "qemu-system-x86_64 -accel tcg -machine q35 -m 64 -nodefaults "
+        "-display none -device VGA -S -vnc unix:" +
+        vnc_path() + " -pidfile " + dir_ + "/qemu.pid -daemonize 2>" + dir_ + "/qemu.err";
     if (std::system(command.c_str()) != 0)
       return 0;
     pid_ = read_pid(dir_ + "/qemu.pid");
