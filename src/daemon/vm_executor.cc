@@ -144,18 +144,25 @@ void vm_executor::on_process_change(const std::string& name) {
     spdlog::info("vm {}: {}{}", name, word, reason.empty() ? "" : " (" + reason + ")");
   }
   if (!is_active(word) && state != qemu::vm_run_state::shutting_down) {
-    // The process object is released after this callback has returned.
-    asio::post(io_, [this, name] {
-      auto found = vms_.find(name);
-      if (found == vms_.end() || !found->second.process ||
-          is_active(state_word(found->second.process->state())))
-        return;
-      found->second.process.reset();
-      if (hooks_.remove_taps)
-        hooks_.remove_taps(name);
-    });
+    // After this callback has returned, and not under a running action.
+    asio::post(io_, [this, name] { release_if_gone(name); });
   }
   request_report();
+}
+
+// Drops the process object of a VM whose QEMU has ended. Never while an
+// action runs: its coroutine may still be suspended inside that object
+// (act() calls this again when it is done).
+void vm_executor::release_if_gone(const std::string& name) {
+  auto found = vms_.find(name);
+  if (found == vms_.end() || found->second.is_busy || !found->second.process)
+    return;
+  auto state = found->second.process->state();
+  if (is_active(state_word(state)) || state == qemu::vm_run_state::shutting_down)
+    return;
+  found->second.process.reset();
+  if (hooks_.remove_taps)
+    hooks_.remove_taps(name);
 }
 
 awaitable<result<json>> vm_executor::act(std::string name, std::string action,
@@ -173,6 +180,7 @@ awaitable<result<json>> vm_executor::act(std::string name, std::string action,
   e.is_busy = true;
   auto out = co_await run_action(name, action, std::move(options));
   vms_[name].is_busy = false;
+  release_if_gone(name);
   request_report();
   co_return out;
 }

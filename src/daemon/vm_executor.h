@@ -79,6 +79,7 @@ class vm_executor {
   awaitable<status> change_cdrom(const std::string& name, const std::string& iso);
   void adopt(const std::string& name, std::unique_ptr<qemu::vm_process> process);
   void on_process_change(const std::string& name);
+  void release_if_gone(const std::string& name);
   void request_report();
   void forget_deleted();
   awaitable<void> report_loop();

@@ -316,12 +316,19 @@ TEST_F(VmLab, GuestPowerOffIsReportedAsSuch) {
   EXPECT_NE(serial().find("vcube-init guest poweroff"), std::string::npos);
 }
 
-TEST_F(VmLab, KilledQemuIsReportedCrashed) {
+TEST_F(VmLab, PowerOffThenKilledQemuIsReportedCrashed) {
   auto current = status_of(1);
   ASSERT_EQ(call(1, http::verb::put, "/api/v1/vms/web",
                  json{{"config", vm_config("n1")}, {"base_version", current["version"]}})
                 .status,
             200u);
+  ASSERT_EQ(call(2, http::verb::post, "/api/v1/vms/web/start").status, 200u);
+  // Power off (QEMU quits at once), then start again: the executor releases
+  // the ended QEMU only after the action that awaited it has finished.
+  auto off = call(2, http::verb::post, "/api/v1/vms/web/poweroff");
+  ASSERT_EQ(off.status, 200u) << off.body.dump();
+  EXPECT_EQ(off.body.value("state", ""), "stopped");
+  EXPECT_EQ(off.body.value("reason", ""), "host request");
   ASSERT_EQ(call(2, http::verb::post, "/api/v1/vms/web/start").status, 200u);
   ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", "sh", "-c",
                        "kill -9 $(cat /run/vcube/vms/web/qemu.pid)"}),
