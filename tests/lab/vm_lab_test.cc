@@ -255,6 +255,21 @@ TEST_F(VmLab, ListShowsNodeStateAndUptime) {
   EXPECT_EQ(call(2, http::verb::delete_, "/api/v1/vms/web").status, 409u);
 }
 
+TEST_F(VmLab, CdromInsertAndEjectOnARunningVm) {
+  {
+    std::ofstream iso(images_dir(1) + "/tools.iso", std::ios::binary);
+    iso << std::string(64 * 1024, '\0');
+  }
+  auto missing = call(2, http::verb::post, "/api/v1/vms/web/cdrom", json{{"iso", "../x.iso"}});
+  EXPECT_EQ(missing.status, 400u) << missing.body.dump();
+  auto inserted = call(2, http::verb::post, "/api/v1/vms/web/cdrom", json{{"iso", "tools.iso"}});
+  ASSERT_EQ(inserted.status, 200u) << inserted.body.dump();
+  EXPECT_EQ(status_of(1)["config"].value("cdrom", ""), "tools.iso");
+  auto cli = node_cli(2, {"vm", "cdrom", "eject", "web"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.error;
+  EXPECT_EQ(status_of(1)["config"].value("cdrom", "x"), "");
+}
+
 TEST_F(VmLab, ResetRestartsTheGuest) {
   size_t boots = count_of(serial(), "vcube-init up");
   ASSERT_GE(boots, 1u);
@@ -314,6 +329,27 @@ TEST_F(VmLab, GuestPowerOffIsReportedAsSuch) {
       90s))
       << status_of(2).dump();
   EXPECT_NE(serial().find("vcube-init guest poweroff"), std::string::npos);
+}
+
+TEST_F(VmLab, TheGuestKeepsItsAddressOnTheOtherNode) {
+  json config = vm_config("n2");
+  auto current = status_of(1);
+  auto moved = call(1, http::verb::put, "/api/v1/vms/web",
+                    json{{"config", config}, {"base_version", current["version"]}});
+  ASSERT_EQ(moved.status, 200u) << moved.body.dump();
+  auto started = call(1, http::verb::post, "/api/v1/vms/web/start");  // forwarded to n2
+  ASSERT_EQ(started.status, 200u) << started.body.dump();
+  EXPECT_EQ(started.body.value("node", ""), "n2");
+  json got;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        got = guest_http();
+        return got.is_object();
+      },
+      60s));
+  EXPECT_EQ(got.value("hostname", ""), "web");
+  auto off = call(1, http::verb::post, "/api/v1/vms/web/poweroff");
+  EXPECT_EQ(off.status, 200u) << off.body.dump();
 }
 
 TEST_F(VmLab, PowerOffThenKilledQemuIsReportedCrashed) {
