@@ -49,7 +49,13 @@ std::vector<domain::change> status_changes(const std::string& node,
                                            const domain::store& state, int64_t now_s) {
   std::vector<domain::change> out;
   for (const auto& [name, vm] : local) {
-    if (!state.get("vm", name))
+    auto definition = state.get("vm", name);
+    if (!definition)
+      continue;
+    // A VM that stopped here and is now assigned to another node is that
+    // node's to report; a running one is reported wherever it runs.
+    bool is_up = vm.state == "running" || vm.state == "paused";
+    if (!is_up && definition->value.value("node", "") != node)
       continue;
     json wanted = vm_status_value(node, vm);
     auto current = state.get("vm_status", name);

@@ -33,7 +33,8 @@ std::string describe_stop_reason(const std::string& qemu_reason);
 
 // The changes (with base_version) that make the domain's vm_status objects
 // match `local` for this node:
-// - a VM known here and in the domain whose status differs is put;
+// - a VM known here and in the domain whose status differs is put, unless it
+//   is stopped here and the domain now assigns it to another node;
 // - a status naming this node for a VM not known here that says running or
 //   paused becomes crashed ("QEMU is gone: the node restarted"), since nothing
 //   runs it here any more;

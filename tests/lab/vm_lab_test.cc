@@ -359,6 +359,13 @@ TEST_F(VmLab, PowerOffThenKilledQemuIsReportedCrashed) {
                 .status,
             200u);
   ASSERT_EQ(call(2, http::verb::post, "/api/v1/vms/web/start").status, 200u);
+  // Pressed this early, the power button is lost (the guest's acpid is not
+  // running yet): the shutdown times out and the VM is "not responding".
+  auto early = call(2, http::verb::post, "/api/v1/vms/web/shutdown", json{{"timeout_s", 1}});
+  EXPECT_EQ(early.status, 504u) << early.body.dump();
+  EXPECT_TRUE(wait_until([] { return status_of(2).value("not_responding", false); }, 20s))
+      << status_of(2).dump();
+  EXPECT_EQ(status_of(2).value("state", ""), "running");
   // Power off (QEMU quits at once), then start again: the executor releases
   // the ended QEMU only after the action that awaited it has finished.
   auto off = call(2, http::verb::post, "/api/v1/vms/web/poweroff");

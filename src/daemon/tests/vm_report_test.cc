@@ -77,6 +77,14 @@ TEST_F(vm_report, node_resources_are_recorded_once) {
   EXPECT_GT(local_resources().cpus, 0);
 }
 
+TEST_F(vm_report, a_stopped_vm_assigned_elsewhere_is_not_ours_to_report) {
+  apply({put("vm", "vm1", vm_value("n2"))});
+  local_vm stopped{"stopped", "host request", 150, 0, false, "tcg"};
+  EXPECT_TRUE(status_changes("n1", {{"vm1", stopped}}, *s, 200).empty());
+  // Running here against the assignment: reported, so the truth is visible.
+  EXPECT_EQ(status_changes("n1", {{"vm1", running}}, *s, 200).size(), 1u);
+}
+
 TEST(vm_report_words, stop_reasons) {
   EXPECT_EQ(describe_stop_reason("guest-shutdown"), "guest shut down");
   EXPECT_EQ(describe_stop_reason("host-qmp-quit"), "host request");
