@@ -1,6 +1,7 @@
 #include "daemon/handlers.h"
 
 #include "api/password.h"
+#include "daemon/off_loop.h"
 
 namespace vcube::daemon {
 
@@ -18,17 +19,11 @@ awaitable<api::response> commit(context& ctx, domain::write_request request) {
   co_return json_response({{"version", *version}});
 }
 
-namespace {
-
-awaitable<bool> verify_password_here(std::string password, std::string encoded) {
-  co_return api::verify_password(password, encoded);
-}
-
-}  // namespace
-
 awaitable<bool> verify_password_off_loop(context& ctx, std::string password, std::string encoded) {
-  co_return co_await asio::co_spawn(
-      *ctx.slow_work, verify_password_here(std::move(password), std::move(encoded)), use_awaitable);
+  std::function<bool()> verify = [password = std::move(password), encoded = std::move(encoded)] {
+    return api::verify_password(password, encoded);
+  };
+  co_return co_await off_loop(*ctx.slow_work, std::move(verify));
 }
 
 json public_value(std::string_view kind, const json& value) {

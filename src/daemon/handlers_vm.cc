@@ -13,6 +13,7 @@
 #include "daemon/handlers.h"
 #include "daemon/vm_executor.h"
 #include "daemon/vm_forward.h"
+#include "domain/rules.h"
 #include "domain/schema.h"
 #include "env/files.h"
 #include "qemu/command_line.h"
@@ -33,7 +34,7 @@ json list_item(context& ctx, const domain::object& vm) {
   auto status = ctx.domain.state().get("vm_status", vm.name);
   json s = status ? status->value : json{{"state", "stopped"}};
   int64_t started = s.value("started_at", int64_t(0));
-  bool is_up = s.value("state", "") == "running" || s.value("state", "") == "paused";
+  bool is_up = domain::is_vm_state_active(s.value("state", ""));
   return {{"name", vm.name},
           {"node", s.value("node", vm.value.value("node", ""))},
           {"state", s.value("state", "stopped")},
@@ -301,8 +302,7 @@ awaitable<api::response> vm_cdrom(context& ctx, api::request_context& r) {
       co_return api::error_response(written.err());
   }
   auto status = ctx.domain.state().get("vm_status", name);
-  bool is_up = status && (status->value.value("state", "") == "running" ||
-                          status->value.value("state", "") == "paused");
+  bool is_up = status && domain::is_vm_state_active(status->value.value("state", ""));
   if (!is_up)
     co_return json_response({{"name", name}, {"cdrom", iso}, {"state", "stopped"}});
   vm_action_options options;

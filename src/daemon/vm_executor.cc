@@ -7,6 +7,7 @@
 
 #include "common/time.h"
 #include "daemon/off_loop.h"
+#include "domain/rules.h"
 #include "env/files.h"
 #include "env/process.h"
 #include "qemu/command_line.h"
@@ -32,7 +33,7 @@ std::string state_word(qemu::vm_run_state s) {
 }
 
 bool is_active(const std::string& state) {
-  return state == "running" || state == "paused";
+  return domain::is_vm_state_active(state);
 }
 
 std::vector<std::string> run_dir_names(const std::string& runs_dir) {

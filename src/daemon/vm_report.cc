@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "domain/rules.h"
+
 namespace vcube::daemon {
 namespace {
 
@@ -13,8 +15,7 @@ domain::change put_status(const std::string& name, json value, uint64_t base_ver
 }
 
 bool is_active(const json& status) {
-  std::string state = status.value("state", "");
-  return state == "running" || state == "paused";
+  return domain::is_vm_state_active(status.value("state", ""));
 }
 
 }  // namespace
@@ -54,8 +55,7 @@ std::vector<domain::change> status_changes(const std::string& node,
       continue;
     // A VM that stopped here and is now assigned to another node is that
     // node's to report; a running one is reported wherever it runs.
-    bool is_up = vm.state == "running" || vm.state == "paused";
-    if (!is_up && definition->value.value("node", "") != node)
+    if (!domain::is_vm_state_active(vm.state) && definition->value.value("node", "") != node)
       continue;
     json wanted = vm_status_value(node, vm);
     auto current = state.get("vm_status", name);

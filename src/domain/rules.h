@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,11 @@ status check_user_groups(const std::vector<object>& users, const std::vector<obj
 
 // Enabled users whose own or group roles include admin.
 size_t count_admins(const std::vector<object>& users, const std::vector<object>& groups);
+
+// A vm_status state in which QEMU runs (and the VM may not run anywhere else).
+inline bool is_vm_state_active(std::string_view state) {
+  return state == "running" || state == "paused";
+}
 
 // The objects a request changes or removes, by kind; the VM rules look at them.
 struct touched_objects {

@@ -80,8 +80,7 @@ status check_macs(const std::vector<object>& vms) {
 }
 
 bool is_active(const object& vm_status) {
-  std::string state = vm_status.value.value("state", "");
-  return state == "running" || state == "paused";
+  return is_vm_state_active(vm_status.value.value("state", ""));
 }
 
 }  // namespace
