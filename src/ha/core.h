@@ -28,12 +28,12 @@ namespace vcube::ha {
 // ---------------------------------------------------------------- settings
 
 struct settings {
-  int restart_max = 3;                       // automatic restarts of one VM ...
-  int64_t restart_window_ms = 600'000;       // ... within this window, then error
-  int64_t fence_retry_ms = 5'000;            // after a failed fence
-  int64_t fence_timeout_ms = 120'000;        // a requested fence with no result: ask again
-  int64_t fence_race_delay_ms = 5'000;       // two-node split: the weaker side waits this
-  int64_t alert_repeat_ms = 300'000;         // the same unresolved problem is re-alerted after
+  int restart_max = 3;                  // automatic restarts of one VM ...
+  int64_t restart_window_ms = 600'000;  // ... within this window, then error
+  int64_t fence_retry_ms = 5'000;       // after a failed fence
+  int64_t fence_timeout_ms = 120'000;   // a requested fence with no result: ask again
+  int64_t fence_race_delay_ms = 5'000;  // two-node split: the weaker side waits this
+  int64_t alert_repeat_ms = 300'000;    // the same unresolved problem is re-alerted after
 };
 
 // ---------------------------------------------------------------- input
@@ -52,12 +52,12 @@ struct node_info {
 struct vm_info {  // a domain `vm` object (non-HA VMs count for memory only)
   std::string name;
   int64_t memory_mib = 0;
-  std::string node;             // the definition's node: where it is placed now
-  bool is_ha = false;           // has an `ha` section
-  bool wants_running = false;   // ha.state == "started"
-  int priority = 0;             // ha.priority 0..100 (higher: placed first)
-  std::string preferred_node;   // ha.preferred_node, "" for none
-  bool is_sticky = false;       // ha.sticky: bound to `node`, never recovered elsewhere
+  std::string node;            // the definition's node: where it is placed now
+  bool is_ha = false;          // has an `ha` section
+  bool wants_running = false;  // ha.state == "started"
+  int priority = 0;            // ha.priority 0..100 (higher: placed first)
+  std::string preferred_node;  // ha.preferred_node, "" for none
+  bool is_sticky = false;      // ha.sticky: bound to `node`, never recovered elsewhere
 };
 
 enum class run_state { running, paused, stopped, crashed };
@@ -83,12 +83,12 @@ struct move_request {
 };
 
 struct input {
-  int64_t now_ms = 0;             // wall clock, unix ms; may jump both ways
-  std::string self;               // the manager node (always a member)
-  int cluster_node_count = 0;     // nodes in the domain (2: two-node fence race rules)
-  std::vector<node_info> nodes;   // every node of the domain
-  std::vector<vm_info> vms;       // every VM of the domain
-  std::vector<vm_report> reports; // every vm_status
+  int64_t now_ms = 0;                       // wall clock, unix ms; may jump both ways
+  std::string self;                         // the manager node (always a member)
+  int cluster_node_count = 0;               // nodes in the domain (2: two-node fence race rules)
+  std::vector<node_info> nodes;             // every node of the domain
+  std::vector<vm_info> vms;                 // every VM of the domain
+  std::vector<vm_report> reports;           // every vm_status
   std::vector<fence_result> fence_results;  // arrived since the last decide()
   std::vector<move_request> move_requests;  // pending; each is consumed (answered) once
 };
@@ -103,15 +103,15 @@ struct input {
 // run nowhere: its report settled this epoch as stopped/crashed on `node`,
 // or `node` was fenced after the record was written.
 enum class vm_state {
-  stopped,     // not wanted running; target stopped
-  starting,    // target running, waiting for the node's report
-  started,     // running where the record says
-  stopping,    // wanted stopped (or moving): waiting for the settled stop
-  moving,      // stopping on `node` to start on `move_to`
-  fence_wait,  // `node` was lost; waiting for its fence to be confirmed
-  recovering,  // fenced; waiting for a node with room
-  sticky_down, // sticky and its node is down: waits for that node
-  error,       // restart limit reached or cannot be placed; needs an administrator
+  stopped,      // not wanted running; target stopped
+  starting,     // target running, waiting for the node's report
+  started,      // running where the record says
+  stopping,     // wanted stopped (or moving): waiting for the settled stop
+  moving,       // stopping on `node` to start on `move_to`
+  fence_wait,   // `node` was lost; waiting for its fence to be confirmed
+  recovering,   // fenced; waiting for a node with room
+  sticky_down,  // sticky and its node is down: waits for that node
+  error,        // restart limit reached or cannot be placed; needs an administrator
 };
 
 struct vm_record {
@@ -123,6 +123,7 @@ struct vm_record {
   std::vector<int64_t> restarts_ms;  // automatic restarts inside the window
   std::string message;               // why error / recovering / sticky_down
   int64_t since_ms = 0;              // last state change
+  friend bool operator==(const vm_record&, const vm_record&) = default;
 };
 
 // One lost node's fence (domain kind `ha_fence`, name = node).
@@ -135,11 +136,12 @@ enum class fence_state {
 struct fence_record {
   fence_state state = fence_state::requested;
   int attempts = 0;
-  std::string owner;           // the manager that emitted the last attempt
-  int64_t requested_ms = 0;    // the first request
-  int64_t attempt_ms = 0;      // the last attempt
-  int64_t next_attempt_ms = 0; // state failed
-  std::string message;         // the last failure
+  std::string owner;            // the manager that emitted the last attempt
+  int64_t requested_ms = 0;     // the first request
+  int64_t attempt_ms = 0;       // the last attempt
+  int64_t next_attempt_ms = 0;  // state failed
+  std::string message;          // the last failure
+  friend bool operator==(const fence_record&, const fence_record&) = default;
 };
 
 struct state {
@@ -175,6 +177,12 @@ struct output {
   std::vector<action> actions;
 };
 
+// The caller calls decide() only while its partition is quorate: the input of
+// a minority never reaches it (docs/ha.md, "The decision core").
 output decide(const settings& settings, const state& current, const input& in);
+
+// Stable lower-case names ("fence_wait", "confirmed") for status and logs.
+const char* to_string(vm_state s);
+const char* to_string(fence_state s);
 
 }  // namespace vcube::ha

@@ -1,0 +1,172 @@
+// Lost nodes: fencing, the fence race, and recovery only after a confirmed fence.
+#include "ha/tests/harness.h"
+
+namespace vcube::ha::testing {
+namespace {
+
+// n1 (manager), n2, n3; "web" started on n2.
+harness with_web_on_n2(int nodes = 3) {
+  harness h(nodes);
+  h.add_vm("web", 1024, "n2");
+  h.step(1000);
+  h.settle("web");
+  h.step(2000);
+  EXPECT_EQ(h.rec("web").state, vm_state::started);
+  return h;
+}
+
+TEST(failover, lost_node_is_fenced_and_its_vm_recovers_only_after_confirmation) {
+  harness h = with_web_on_n2();
+  h.node("n2").is_member = false;
+  EXPECT_EQ(h.step(3000), lines{"fence n2 delay=0"});
+  const fence_record& f = h.st.fences.at("n2");
+  EXPECT_EQ(f.state, fence_state::requested);
+  EXPECT_EQ(f.owner, "n1");
+  EXPECT_EQ(f.attempts, 1);
+  EXPECT_EQ(h.rec("web").state, vm_state::fence_wait);
+  EXPECT_EQ(h.rec("web").node, "n2");
+  EXPECT_EQ(h.step(4000), lines{});
+  EXPECT_EQ(h.rec("web").node, "n2");
+
+  h.in.fence_results.push_back({"n2", true, ""});
+  h.step(5000);
+  EXPECT_EQ(h.st.fences.at("n2").state, fence_state::confirmed);
+  EXPECT_EQ(h.rec("web").node, "n1");  // preferred n2 is down; n1 and n3 tie: lower id
+  EXPECT_EQ(h.rec("web").state, vm_state::starting);
+  EXPECT_TRUE(h.rec("web").restarts_ms.empty());
+  EXPECT_EQ(h.rec("web").epoch, 3);
+
+  h.node("n2").is_member = true;  // came back empty; the confirmed fence is done with
+  h.report("web", "n1", run_state::running, 3);
+  h.step(6000);
+  EXPECT_TRUE(h.st.fences.empty());
+  EXPECT_EQ(h.rec("web").state, vm_state::moving);  // started, then back to its preference
+  EXPECT_EQ(h.rec("web").move_to, "n2");
+}
+
+TEST(failover, failed_fence_alerts_and_retries) {
+  harness h = with_web_on_n2();
+  h.cfg.fence_retry_ms = 5000;
+  h.node("n2").is_member = false;
+  h.step(3000);
+  h.in.fence_results.push_back({"n2", false, "timeout"});
+  EXPECT_EQ(h.step(4000), lines{"alert critical fence failed: n2"});
+  EXPECT_EQ(h.st.fences.at("n2").state, fence_state::failed);
+  EXPECT_EQ(h.st.fences.at("n2").next_attempt_ms, 9000);
+  EXPECT_EQ(h.step(8999), lines{});
+  EXPECT_EQ(h.step(9000), lines{"fence n2 delay=0"});
+  EXPECT_EQ(h.st.fences.at("n2").attempts, 2);
+  EXPECT_EQ(h.rec("web").node, "n2");
+}
+
+TEST(failover, no_fence_device_fails_and_retries_once_a_device_exists) {
+  harness h = with_web_on_n2();
+  h.node("n2").is_member = false;
+  h.node("n2").has_fence_device = false;
+  EXPECT_EQ(h.step(3000), lines{"alert critical fence failed: n2"});
+  EXPECT_EQ(h.st.fences.at("n2").message, "no fence device for node n2");
+  EXPECT_EQ(h.step(9000), lines{});
+  h.node("n2").has_fence_device = true;
+  EXPECT_EQ(h.step(15'000), lines{"fence n2 delay=0"});
+  EXPECT_EQ(h.st.fences.at("n2").attempts, 1);
+}
+
+TEST(failover, another_owner_or_a_timeout_asks_again) {
+  harness h = with_web_on_n2();
+  h.cfg.fence_timeout_ms = 60'000;
+  h.node("n2").is_member = false;
+  h.step(3000);
+  EXPECT_EQ(h.step(62'999), lines{});
+  EXPECT_EQ(h.step(63'000), lines{"fence n2 delay=0"});
+  h.st.fences.at("n2").owner = "n3";
+  EXPECT_EQ(h.step(64'000), lines{"fence n2 delay=0"});
+  EXPECT_EQ(h.st.fences.at("n2").owner, "n1");
+  EXPECT_EQ(h.st.fences.at("n2").attempts, 3);
+}
+
+TEST(failover, two_node_race_delays_the_weaker_side) {
+  harness h = with_web_on_n2(2);  // n2 runs web, n1 runs nothing: n1 is weaker
+  h.node("n2").is_member = false;
+  EXPECT_EQ(h.step(3000), lines{"fence n2 delay=5000"});
+
+  harness g = with_web_on_n2(2);  // seen from n2, n1 is the lost one
+  g.in.self = "n2";
+  g.node("n1").is_member = false;
+  g.vm("web").preferred_node = "n2";
+  g.add_vm("db", 1024, "n1");
+  g.report("db", "n1", run_state::running, 0);  // equal weights: the higher id waits
+  g.st.vms["db"] = vm_record{"n1", true, 0, vm_state::started, "", {}, "", 0};
+  EXPECT_EQ(g.step(3000), lines{"fence n1 delay=5000"});
+}
+
+TEST(failover, node_back_before_the_fence_cancels_it) {
+  harness h = with_web_on_n2();
+  h.node("n2").is_member = false;
+  h.step(3000);
+  h.node("n2").is_member = true;
+  h.step(4000);
+  EXPECT_TRUE(h.st.fences.empty());
+  EXPECT_EQ(h.rec("web").state, vm_state::started);
+  EXPECT_EQ(h.rec("web").node, "n2");
+}
+
+TEST(failover, lost_node_without_ha_vms_is_not_fenced) {
+  harness h = with_web_on_n2();
+  h.node("n3").is_member = false;
+  EXPECT_EQ(h.step(3000), lines{});
+  EXPECT_TRUE(h.st.fences.empty());
+}
+
+TEST(failover, unwanted_vm_of_a_fenced_node_stays_stopped) {
+  harness h = with_web_on_n2();
+  h.node("n2").is_member = false;
+  h.step(3000);
+  h.vm("web").wants_running = false;
+  h.step(4000);
+  EXPECT_EQ(h.rec("web").state, vm_state::fence_wait);
+  h.in.fence_results.push_back({"n2", true, ""});
+  h.step(5000);
+  EXPECT_EQ(h.rec("web").state, vm_state::stopped);
+  EXPECT_FALSE(h.rec("web").target_running);
+}
+
+TEST(failover, sticky_vm_waits_for_its_node_and_release_recovers_it) {
+  harness h = with_web_on_n2();
+  h.vm("web").is_sticky = true;
+  h.vm("web").node = "n2";
+  h.node("n2").is_member = false;
+  h.step(3000);
+  h.in.fence_results.push_back({"n2", true, ""});
+  EXPECT_EQ(h.step(4000), lines{"alert warning sticky VM down: web"});
+  EXPECT_EQ(h.rec("web").state, vm_state::sticky_down);
+  EXPECT_EQ(h.rec("web").message, "waiting for node n2 (not a member)");
+  h.node("n2").is_member = true;
+  h.step(5000);
+  EXPECT_EQ(h.rec("web").state, vm_state::starting);
+  EXPECT_EQ(h.rec("web").node, "n2");
+
+  h.settle("web");
+  h.step(6000);
+  h.node("n2").is_member = false;
+  h.step(7000);
+  h.in.fence_results.push_back({"n2", true, ""});
+  h.step(8000);
+  EXPECT_EQ(h.rec("web").state, vm_state::sticky_down);
+  h.vm("web").is_sticky = false;  // release
+  h.step(9000);
+  EXPECT_EQ(h.rec("web").state, vm_state::starting);
+  EXPECT_EQ(h.rec("web").node, "n1");
+}
+
+TEST(failover, clock_going_back_delays_a_retry_but_does_not_lose_it) {
+  harness h = with_web_on_n2();
+  h.cfg.fence_timeout_ms = 60'000;
+  h.node("n2").is_member = false;
+  h.step(1'000'000);
+  EXPECT_EQ(h.step(10'000), lines{});  // one hour back
+  EXPECT_EQ(h.step(69'999), lines{});
+  EXPECT_EQ(h.step(70'000), lines{"fence n2 delay=0"});
+}
+
+}  // namespace
+}  // namespace vcube::ha::testing
