@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -27,9 +28,14 @@ std::string describe(const std::vector<std::string>& argv) {
   return s;
 }
 
+void append_bounded(std::string& to, const char* data, size_t size, size_t bytes_max) {
+  if (to.size() < bytes_max)
+    to.append(data, std::min(size, bytes_max - to.size()));
+}
+
 // Pumps stdin/stdout/stderr of a child until both outputs close or the deadline passes.
 bool pump(int in_fd, int out_fd, int err_fd, const std::string& input, process_output& result,
-          std::chrono::steady_clock::time_point deadline) {
+          std::chrono::steady_clock::time_point deadline, size_t output_bytes_max) {
   size_t written = 0;
   if (input.empty()) {
     close(in_fd);
@@ -52,7 +58,8 @@ bool pump(int in_fd, int out_fd, int err_fd, const std::string& input, process_o
         continue;
       ssize_t r = read(fds[i].fd, buf, sizeof buf);
       if (r > 0) {
-        (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(r));
+        append_bounded(i == 0 ? result.out : result.err, buf, static_cast<size_t>(r),
+                       output_bytes_max);
       } else if (r == 0 || errno != EINTR) {
         close(fds[i].fd);
         (i == 0 ? out_fd : err_fd) = -1;
@@ -77,6 +84,13 @@ bool pump(int in_fd, int out_fd, int err_fd, const std::string& input, process_o
 
 result<process_output> run(const std::vector<std::string>& argv, const std::string& input,
                            std::chrono::milliseconds timeout) {
+  run_limits limits;
+  limits.timeout = timeout;
+  return run(argv, input, limits);
+}
+
+result<process_output> run(const std::vector<std::string>& argv, const std::string& input,
+                           const run_limits& limits) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
     return make_error(errc::internal, std::string("pipe: ") + strerror(errno));
@@ -85,6 +99,8 @@ result<process_output> run(const std::vector<std::string>& argv, const std::stri
   if (pid < 0)
     return make_error(errc::internal, std::string("fork: ") + strerror(errno));
   if (pid == 0) {
+    if (limits.is_process_group)
+      setpgid(0, 0);
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
@@ -101,11 +117,15 @@ result<process_output> run(const std::vector<std::string>& argv, const std::stri
   close(out[1]);
   close(err[1]);
   signal(SIGPIPE, SIG_IGN);
+  // Also from the parent: the child may not have run setpgid yet when the
+  // deadline passes, and kill(-pid) needs the group to exist.
+  if (limits.is_process_group)
+    setpgid(pid, pid);
   process_output output;
-  bool finished =
-      pump(in[1], out[0], err[0], input, output, std::chrono::steady_clock::now() + timeout);
+  bool finished = pump(in[1], out[0], err[0], input, output,
+                       std::chrono::steady_clock::now() + limits.timeout, limits.output_bytes_max);
   if (!finished) {
-    kill(pid, SIGKILL);
+    kill(limits.is_process_group ? -pid : pid, SIGKILL);
     close(out[0]);
     close(err[0]);
   }
@@ -114,7 +134,7 @@ result<process_output> run(const std::vector<std::string>& argv, const std::stri
   }
   if (!finished) {
     return make_error(errc::timeout, describe(argv) + ": no result within " +
-                                         std::to_string(timeout.count()) + " ms");
+                                         std::to_string(limits.timeout.count()) + " ms");
   }
   output.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
   return output;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,19 @@ struct process_output {
 // `timeout` passes. An error only when it could not be started or timed out.
 result<process_output> run(const std::vector<std::string>& argv, const std::string& input = {},
                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+struct run_limits {
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  // Per stream; output beyond it is read and dropped, so the child never blocks.
+  std::size_t output_bytes_max = std::numeric_limits<std::size_t>::max();
+  // The child leads a new process group and the timeout kills the whole
+  // group: a helper it started (ipmitool under a fence agent) dies with it.
+  bool is_process_group = false;
+};
+
+// run() with limits on time and captured output.
+result<process_output> run(const std::vector<std::string>& argv, const std::string& input,
+                           const run_limits& limits);
 
 // Like run, but a non-zero exit becomes an error quoting stderr.
 result<std::string> run_checked(const std::vector<std::string>& argv, const std::string& input = {},
