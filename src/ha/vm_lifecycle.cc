@@ -133,7 +133,32 @@ void on_fence_cancelled(decide_context& c, const vm_info& vm, vm_record& rec) {
   on_starting_or_started(c, vm, rec);
 }
 
+// A report settled an epoch newer than the record: the record lost a write (a
+// two-node merge drops one side's changes, docs/domain.md). Executors act
+// only on epochs above what they settled, so the command is issued again
+// above that epoch; where the report says the VM runs, the record follows it.
+void repair_lost_write(decide_context& c, const vm_info& vm, vm_record& rec) {
+  const vm_report* newest = nullptr;
+  for (const vm_report* r : c.view.reports_of(vm.name)) {
+    if (r->ha_epoch > rec.epoch && (newest == nullptr || r->ha_epoch > newest->ha_epoch)) {
+      newest = r;
+    }
+  }
+  if (newest == nullptr) {
+    return;
+  }
+  rec.epoch = newest->ha_epoch;
+  if (is_active(newest->state) && newest->node != rec.node) {
+    command(rec, newest->node, true);
+    set_state(rec, vm_state::starting, c.now_ms());
+  } else {
+    command(rec, rec.node, rec.target_running);
+  }
+  recharge(c, vm);
+}
+
 void step_record(decide_context& c, const vm_info& vm, vm_record& rec) {
+  repair_lost_write(c, vm, rec);
   if (hold_on_lost_node(c, vm, rec)) {
     return;
   }

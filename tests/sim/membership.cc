@@ -5,21 +5,23 @@
 
 namespace vcube::sim {
 
-std::vector<std::string> world::members_of(const std::string& node) const {
-  std::vector<std::pair<int, std::string>> by_id;
-  const sim_node& self = sim_nodes_.at(node);
-  for (const node_def& d : nodes_) {
-    const sim_node& n = sim_nodes_.at(d.name);
-    if (n.is_powered && n.group == self.group) {
+const std::vector<std::string>& world::members_of(const std::string& node) const {
+  if (is_membership_stale_) {
+    members_cache_.clear();
+    std::vector<std::pair<int, std::string>> by_id;
+    for (const node_def& d : nodes_) {
       by_id.emplace_back(d.id, d.name);
     }
+    std::sort(by_id.begin(), by_id.end());
+    for (const auto& [id, name] : by_id) {
+      const sim_node& n = sim_nodes_.at(name);
+      if (n.is_powered) {
+        members_cache_[n.group].push_back(name);
+      }
+    }
+    is_membership_stale_ = false;
   }
-  std::sort(by_id.begin(), by_id.end());
-  std::vector<std::string> names;
-  for (auto& [id, name] : by_id) {
-    names.push_back(name);
-  }
-  return names;
+  return members_cache_[sim_nodes_.at(node).group];
 }
 
 bool world::is_quorate(const std::string& node) const {
@@ -40,7 +42,7 @@ void world::sync_partitions() {
     if (!n.is_powered) {
       continue;
     }
-    std::vector<std::string> members = members_of(d.name);
+    const std::vector<std::string>& members = members_of(d.name);
     if (members.size() == nodes_.size()) {
       n.has_seen_all = true;
     }
@@ -56,12 +58,14 @@ void world::sync_partitions() {
         best_name = m;
       }
     }
-    domain_copy winner = *best;
     for (const std::string& m : members) {
-      if (sim_nodes_.at(m).store.version != winner.version && m != best_name) {
-        note("sync: " + m + " takes " + best_name + "'s copy");
+      domain_copy& c = sim_nodes_.at(m).store;
+      if (c.write_id != best->write_id) {
+        if (c.version != best->version) {
+          note("sync: " + m + " takes " + best_name + "'s copy");
+        }
+        c = *best;
       }
-      sim_nodes_.at(m).store = winner;
     }
   }
 }
@@ -73,6 +77,7 @@ void world::write(const std::string& writer, const std::function<void(domain_cop
   domain_copy next = sim_nodes_.at(writer).store;
   change(next);
   ++next.version;
+  next.write_id = ++last_write_id_;
   for (const std::string& m : members_of(writer)) {
     sim_nodes_.at(m).store = next;
   }

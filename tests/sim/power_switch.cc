@@ -53,6 +53,7 @@ void world::power_off(const std::string& node, bool is_fence) {
     down_unfenced_.insert(node);
   }
   n.is_powered = false;
+  is_membership_stale_ = true;
   n.executor.clear();
   for (auto& [vm, nodes] : running_) {
     if (nodes.erase(node) > 0) {

@@ -136,6 +136,17 @@ run_result run_scenario(const scenario& s, bool is_logging, uint64_t seed) {
     result.problems = check_settled(w);
   }
   result.log = w.log();
+  for (const auto& [vm, r] : w.newest_copy().ha.vms) {
+    result.log.push_back("final " + vm + " " + ha::to_string(r.state) + " on " + r.node +
+                         " epoch " + std::to_string(r.epoch) +
+                         (r.target_running ? " target running" : " target stopped") +
+                         (r.message.empty() ? "" : ": " + r.message));
+  }
+  for (const auto& [vm, report] : w.newest_copy().reports) {
+    result.log.push_back("final report " + vm + " from " + report.node + " epoch " +
+                         std::to_string(report.ha_epoch) +
+                         (report.state == ha::run_state::running ? " running" : " not running"));
+  }
   for (const std::string& p : result.problems) {
     result.log.push_back("VIOLATION: " + p);
   }

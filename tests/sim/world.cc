@@ -95,6 +95,7 @@ void world::power_on(const std::string& node) {
   }
   note(node + " powers on");
   n.is_powered = true;
+  is_membership_stale_ = true;
   ++n.boot;
   n.has_seen_all = false;
   n.executor.clear();
@@ -118,6 +119,7 @@ void world::partition(const std::vector<std::vector<std::string>>& groups) {
     text += g == 0 ? "" : " | ";
     for (const std::string& name : groups[g]) {
       sim_nodes_.at(name).group = static_cast<int>(g) + 1;
+      is_membership_stale_ = true;
       text += name + " ";
     }
   }
@@ -126,6 +128,7 @@ void world::partition(const std::vector<std::vector<std::string>>& groups) {
 
 void world::heal() {
   note("heal");
+  is_membership_stale_ = true;
   for (auto& [name, n] : sim_nodes_) {
     n.group = 0;
   }

@@ -46,6 +46,7 @@ struct node_def {
 
 struct domain_copy {
   int64_t version = 0;
+  int64_t write_id = 0;  // which write made it: equal ids, equal copies (sync skips them)
   ha::state ha;
   std::map<std::string, std::string> placement;  // vm → vm.node
   std::map<std::string, ha::vm_report> reports;  // vm → its one vm_status
@@ -140,7 +141,7 @@ class world {
   };
 
   // membership.cc
-  std::vector<std::string> members_of(const std::string& node) const;
+  const std::vector<std::string>& members_of(const std::string& node) const;
   bool is_quorate(const std::string& node) const;
   void sync_partitions();
   void write(const std::string& writer, const std::function<void(domain_copy&)>& change);
@@ -167,6 +168,7 @@ class world {
   timing timing_;
   prng rng_;
   int64_t now_ms_ = 0;
+  int64_t last_write_id_ = 0;
   std::map<std::string, sim_node> sim_nodes_;
   std::map<std::string, std::set<std::string>> running_;  // vm → nodes (ground truth)
   std::map<std::string, int> start_failures_;
@@ -181,6 +183,9 @@ class world {
   std::set<std::string> down_unfenced_;         // crashed, not yet confirmed off
   std::map<std::string, std::string> lost_on_;  // vm → the crashed node it died on
   std::vector<std::string> violations_;
+  // Members per partition group, recomputed when power or partitions change.
+  mutable std::map<int, std::vector<std::string>> members_cache_;
+  mutable bool is_membership_stale_ = true;
   bool is_logging_ = false;
   std::vector<std::string> log_;
 };
