@@ -4,6 +4,7 @@
 
 #include "cli/session.h"
 #include "lab/lab.h"
+#include "lab/lab_switch.h"
 
 namespace vcube::cli {
 namespace {
@@ -70,6 +71,10 @@ void add_lab_commands(CLI::App& app, int& code) {
     }
     code = on_node(node, [](int k) { return lab::lab_heal(k); });
   });
+  // Internal (hidden: empty group): `lab up` starts it, `lab down` stops it.
+  lab->add_subcommand("switch", "run the lab's power switch in the foreground")
+      ->group("")
+      ->callback([&code] { code = report(lab::run_lab_switch()); });
   auto* exec = lab->add_subcommand("exec", "run a command inside a node: exec NODE -- CMD...");
   exec->add_option("node", node)->required();
   exec->add_option("command", command)->required();

@@ -7,6 +7,7 @@
 #include "lab/host_probe.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
+#include "lab/lab_switch.h"
 
 namespace vcube::lab {
 namespace {
@@ -77,6 +78,8 @@ status lab_down() {
   if (!root)
     return root;
   problems found;
+  // First: its sockets live in the nodes' namespaces and would keep them alive.
+  found.add(stop_lab_switch());
   kill_everything(found);
   delete_netns_and_links(found);
   // Unmounting the nsfs files frees the nodes' mount namespaces (no process

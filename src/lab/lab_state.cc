@@ -5,16 +5,36 @@
 #include "lab/subnet.h"
 
 namespace vcube::lab {
+namespace {
+
+// The file's first line; empty when it cannot be read.
+std::string read_secret(const std::string& path) {
+  auto text = env::read_file(path);
+  if (!text)
+    return {};
+  std::string secret = *text;
+  while (!secret.empty() && secret.back() == '\n')
+    secret.pop_back();
+  return secret;
+}
+
+}  // namespace
 
 json lab_state_to_json(const lab_state& state) {
   return json{{"nodes", state.nodes},
               {"subnet", state.subnet},
               {"password_file", state.password_file},
-              {"vcube_exe", state.vcube_exe}};
+              {"vcube_exe", state.vcube_exe},
+              {"switch_username", state.switch_username},
+              {"switch_password_file", state.switch_password_file},
+              {"switch_port", state.switch_port}};
 }
 
 result<lab_state> lab_state_from_json(const json& j) {
-  auto known = reject_unknown_fields(j, {"nodes", "subnet", "password_file", "vcube_exe"}, "");
+  auto known = reject_unknown_fields(j,
+                                     {"nodes", "subnet", "password_file", "vcube_exe",
+                                      "switch_username", "switch_password_file", "switch_port"},
+                                     "");
   if (!known)
     return known.err();
   lab_state state;
@@ -23,6 +43,9 @@ result<lab_state> lab_state_from_json(const json& j) {
     state.subnet = j.at("subnet").get<std::string>();
     state.password_file = j.at("password_file").get<std::string>();
     state.vcube_exe = j.value("vcube_exe", std::string());
+    state.switch_username = j.value("switch_username", std::string());
+    state.switch_password_file = j.value("switch_password_file", std::string());
+    state.switch_port = j.value("switch_port", 0);
   } catch (const json::exception& e) {
     return make_error(errc::invalid_input, std::string("lab state: ") + e.what());
   }
@@ -50,12 +73,9 @@ result<lab_state> read_lab_state() {
   auto state = lab_state_from_json(*j);
   if (!state)
     return make_error(errc::internal, std::string(state_file) + ": " + state.err().message);
-  auto password = env::read_file(state->password_file);
-  if (password) {
-    state->admin_password = *password;
-    while (!state->admin_password.empty() && state->admin_password.back() == '\n')
-      state->admin_password.pop_back();
-  }
+  state->admin_password = read_secret(state->password_file);
+  if (!state->switch_password_file.empty())
+    state->switch_password = read_secret(state->switch_password_file);
   return state;
 }
 

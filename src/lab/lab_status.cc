@@ -6,6 +6,8 @@
 #include "lab/host_probe.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
+#include "lab/lab_switch.h"
+#include "lab/power_switch_state.h"
 #include "lab/vm_segment.h"
 
 namespace vcube::lab {
@@ -47,6 +49,21 @@ void print_node(std::ostream& out, const lab_state& state, int k) {
       << "    processes: " << processes(k) << "\n";
 }
 
+void print_switch(std::ostream& out, const lab_state& state) {
+  auto pid = lab_switch_pid();
+  out << "power switch: ";
+  if (!pid) {
+    out << "NOT RUNNING (log " << switch_log_file << ")\n";
+    return;
+  }
+  out << "running (pid " << *pid << "), https://127.0.0.1:" << state.switch_port
+      << " inside each node, log " << switch_log_file << "\n    outlets:";
+  auto states = read_power_states(switch_state_file, state.nodes);
+  for (int k = 1; states && k <= state.nodes; ++k)
+    out << " " << node_name(k) << " " << power_state_name((*states)[k - 1]);
+  out << (states ? "\n" : " unknown (" + states.err().message + ")\n");
+}
+
 // Without a state file only the names on the host tell what is left.
 status print_orphans(std::ostream& out) {
   auto netns = list_lab_netns();
@@ -81,6 +98,7 @@ status lab_status(std::ostream& out) {
       << bridge_state(vm_bridge_name) << ", host " << vm_host_address << "\n";
   for (int k = 1; k <= state->nodes; ++k)
     print_node(out, *state, k);
+  print_switch(out, *state);
   out << "admin password file: " << state->password_file << "\n";
   return ok_status();
 }

@@ -11,6 +11,7 @@
 #include "env/process.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
+#include "lab/lab_switch.h"
 #include "lab/password.h"
 #include "lab/vm_segment.h"
 
@@ -56,11 +57,20 @@ status write_state_and_password(const lab_options& options) {
   auto written = env::write_file_atomic(password_file, *password + "\n", 0600);
   if (!written)
     return written;
+  auto switch_password = generate_password(password_length);
+  if (!switch_password)
+    return switch_password.err();
+  written = env::write_file_atomic(switch_password_file, *switch_password + "\n", 0600);
+  if (!written)
+    return written;
   lab_state state;
   state.nodes = options.nodes;
   state.subnet = options.subnet;
   state.password_file = password_file;
   state.vcube_exe = *exe;
+  state.switch_username = switch_username;
+  state.switch_password_file = switch_password_file;
+  state.switch_port = switch_port;
   return write_lab_state(state);
 }
 
@@ -126,6 +136,15 @@ status lab_up(const lab_options& options, std::ostream& out) {
   auto infrastructure = lab_create_infrastructure(options);
   if (!infrastructure)
     return infrastructure;
+  auto built = read_lab_state();
+  if (!built)
+    return built.err();
+  // Before the cluster: a node may need fencing as soon as it is a member.
+  auto switched = start_lab_switch(*built);
+  if (!switched)
+    return make_error(switched.err().code,
+                      switched.err().message +
+                          "\nThe lab stays up for inspection; remove it with `vcube lab down`.");
   auto formed = lab_form_cluster(options);
   if (!formed)
     return make_error(
@@ -144,6 +163,9 @@ status lab_up(const lab_options& options, std::ostream& out) {
       << vm_host_address << "); each node's vm_uplink is " << vm_uplink_name << "\n";
   out << "admin password: " << state->admin_password << "  (also in " << state->password_file
       << ")\n";
+  out << "power switch: https://127.0.0.1:" << state->switch_port << " inside each node (user "
+      << state->switch_username << ", password in " << state->switch_password_file << "), log "
+      << switch_log_file << "\n";
   return ok_status();
 }
 
