@@ -5,9 +5,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 namespace vcube::ha {
 
@@ -23,8 +23,9 @@ class memory_ledger {
     int64_t memory_mib = 0;
     std::set<std::string> nodes;
   };
-  std::map<std::string, entry> by_vm_;
-  std::map<std::string, int64_t> used_mib_;
+  // Lookups and sums only: iteration order never matters.
+  std::unordered_map<std::string, entry> by_vm_;
+  std::unordered_map<std::string, int64_t> used_mib_;
 };
 
 }  // namespace vcube::ha

@@ -28,8 +28,11 @@ cluster_view::cluster_view(const input& in) : in_(in) {
               return a->priority != b->priority ? a->priority > b->priority : a->name < b->name;
             });
   for (const vm_report& r : in.reports) {
-    HA_CHECK(reports_.emplace(std::pair{r.vm, r.node}, &r).second);
-    reports_by_vm_[r.vm].push_back(&r);
+    std::vector<const vm_report*>& of_vm = reports_by_vm_[r.vm];
+    for (const vm_report* other : of_vm) {
+      HA_CHECK(other->node != r.node);  // one report per (VM, node)
+    }
+    of_vm.push_back(&r);
   }
 }
 
@@ -49,8 +52,12 @@ bool cluster_view::is_member(const std::string& node) const {
 }
 
 const vm_report* cluster_view::report(const std::string& vm, const std::string& node) const {
-  auto it = reports_.find(std::pair{vm, node});
-  return it == reports_.end() ? nullptr : it->second;
+  for (const vm_report* r : reports_of(vm)) {
+    if (r->node == node) {
+      return r;
+    }
+  }
+  return nullptr;
 }
 
 const std::vector<const vm_report*>& cluster_view::reports_of(const std::string& vm) const {

@@ -2,9 +2,8 @@
 // reports by name). It borrows the input, which must outlive it.
 #pragma once
 
-#include <map>
 #include <string>
-#include <utility>
+#include <unordered_map>
 #include <vector>
 
 #include "ha/core.h"
@@ -32,10 +31,11 @@ class cluster_view {
 
  private:
   const input& in_;
-  std::map<std::string, const node_info*> nodes_;
-  std::map<std::string, const vm_info*> vms_;
-  std::map<std::pair<std::string, std::string>, const vm_report*> reports_;
-  std::map<std::string, std::vector<const vm_report*>> reports_by_vm_;
+  // Hash maps for lookups only: nothing iterates them, so their order cannot
+  // leak into a decision.
+  std::unordered_map<std::string, const node_info*> nodes_;
+  std::unordered_map<std::string, const vm_info*> vms_;
+  std::unordered_map<std::string, std::vector<const vm_report*>> reports_by_vm_;
   std::vector<const node_info*> nodes_by_id_;
   std::vector<const vm_info*> ha_vms_in_order_;
 };

@@ -133,14 +133,19 @@ void on_fence_cancelled(decide_context& c, const vm_info& vm, vm_record& rec) {
   on_starting_or_started(c, vm, rec);
 }
 
-// A report settled an epoch newer than the record: the record lost a write (a
-// two-node merge drops one side's changes, docs/domain.md). Executors act
-// only on epochs above what they settled, so the command is issued again
-// above that epoch; where the report says the VM runs, the record follows it.
+// A report settled an epoch newer than the record, or settled this epoch as
+// running although the record says stop: the record lost a write (a two-node
+// merge drops one side's changes, docs/domain.md) and its epoch number was
+// used for another command. Executors act only on epochs above what they
+// settled, so the command is issued again above that epoch; where the report
+// says the VM runs, the record follows it.
 void repair_lost_write(decide_context& c, const vm_info& vm, vm_record& rec) {
   const vm_report* newest = nullptr;
   for (const vm_report* r : c.view.reports_of(vm.name)) {
-    if (r->ha_epoch > rec.epoch && (newest == nullptr || r->ha_epoch > newest->ha_epoch)) {
+    bool is_newer = r->ha_epoch > rec.epoch;
+    bool is_contradiction = r->ha_epoch == rec.epoch && r->node == rec.node &&
+                            !rec.target_running && is_active(r->state);
+    if ((is_newer || is_contradiction) && (newest == nullptr || r->ha_epoch > newest->ha_epoch)) {
       newest = r;
     }
   }

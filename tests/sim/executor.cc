@@ -46,6 +46,12 @@ void world::act(const std::string& name, sim_node& n, const std::string& vm,
     e.handled_epoch = r.epoch;
     return;
   }
+  // Without quorum the copy may be stale (a node that just booted, or a
+  // minority): starting from it could run a VM recovered elsewhere. Stops
+  // are always safe.
+  if (r.target_running && !is_quorate(name)) {
+    return;
+  }
   e.is_busy = true;
   e.is_starting = r.target_running;
   e.acting_epoch = r.epoch;

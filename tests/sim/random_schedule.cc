@@ -106,6 +106,13 @@ void add_quiet(scenario& s) {
   for (const std::string& c : quiet) {
     s.commands.push_back({random_fault_ms, c});
   }
+  // Fence requests still queued at the switch power nodes off after the
+  // faults ended; an administrator powers them on again.
+  for (int64_t after_ms : {60'000, 120'000}) {
+    for (const node_def& n : s.nodes) {
+      s.commands.push_back({random_fault_ms + after_ms, "power_on " + n.name});
+    }
+  }
 }
 
 }  // namespace
