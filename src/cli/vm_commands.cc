@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/ha_commands.h"
 #include "cli/table.h"
 
 namespace vcube::cli {
@@ -14,6 +15,8 @@ struct vm_create_options {
   int64_t memory_mib = 512;
   std::vector<std::string> disks, nics;
   bool has_cdrom = false;
+  bool has_ha = false;
+  vm_ha_flags ha;
 };
 
 std::vector<std::string> split(const std::string& text, char sep) {
@@ -152,6 +155,11 @@ int vm_create(session& s, const std::string& name, const vm_create_options& o) {
   auto config = config_from(o);
   if (!config)
     return fail(config.err());
+  auto ha = ha_section(o.has_ha, o.ha);
+  if (!ha)
+    return fail(ha.err());
+  if (!ha->is_null())
+    (*config)["ha"] = *ha;
   auto r = s.call(http::verb::put, "/api/v1/vms/" + name,
                   json{{"config", *config}, {"base_version", 0}});
   if (!r)
@@ -263,10 +271,96 @@ void add_create(CLI::App& vm, global_options& g, int& code, std::string& name) {
   create->add_option("--cmdline", o.cmdline);
   create->add_option("--description", o.description);
   create->add_option("--config", o.config, "the whole definition as JSON instead");
-  create->callback([&g, &code, &name, cdrom] {
+  static int ha_priority = 0;
+  create->add_flag("--ha", o.has_ha, "HA-managed (`vm start` then starts it through HA)");
+  auto* priority = create->add_option("--ha-priority", ha_priority, "0..100, higher placed first");
+  create->add_flag("--ha-sticky", o.ha.is_sticky, "never recovered on another node");
+  create->add_option("--ha-preferred", o.ha.preferred_node, "the node HA prefers");
+  create->callback([&g, &code, &name, cdrom, priority] {
     o.has_cdrom = cdrom->count() > 0;
+    if (priority->count() > 0)
+      o.ha.priority = ha_priority;
     session s(g);
     code = vm_create(s, name, o);
+  });
+}
+
+// 200: it runs on `node`; 202: the HA manager is still moving it; no state:
+// a stopped VM that is not HA-managed, whose node was just changed.
+int vm_migrate(session& s, const std::string& name, const std::string& node) {
+  auto r = s.call(http::verb::post, "/api/v1/vms/" + name + "/migrate", json{{"node", node}});
+  if (!r)
+    return fail(r.err());
+  if (s.is_json()) {
+    std::cout << r->dump(2) << '\n';
+    return 0;
+  }
+  std::string state = r->value("state", "");
+  if (state.empty())
+    std::cout << "vm " << name << " will start on node " << node << '\n';
+  else if (state == "running")
+    std::cout << "vm " << name << " runs on node " << r->value("node", node) << '\n';
+  else
+    std::cout << "vm " << name << " is moving to node " << node << " (" << state
+              << (r->value("message", "").empty() ? "" : ": " + r->value("message", ""))
+              << "); `vcube ha status` follows it\n";
+  return 0;
+}
+
+int vm_ha(session& s, const std::string& name, bool is_on, const vm_ha_flags& flags) {
+  json settings = ha_settings(flags);
+  if (!is_on && !settings.empty())
+    return fail(make_error(errc::invalid_input,
+                           "--priority, --sticky and --preferred-node go with `on`, not `off`"));
+  std::string target = "/api/v1/vms/" + name + "/ha";
+  if (!is_on)
+    return vm_simple(s, http::verb::delete_, target, std::nullopt, "vm " + name + ": HA off");
+  settings["enabled"] = true;
+  return vm_simple(s, http::verb::post, target, settings, "vm " + name + ": HA on");
+}
+
+void add_ha_actions(CLI::App& vm, global_options& g, int& code, std::string& name) {
+  static std::string node, mode;
+  static vm_ha_flags flags;
+  static int priority = 0;
+  auto* prefer = vm.add_subcommand("set-preference", "the node HA prefers for a VM");
+  prefer->add_option("name", name)->required();
+  prefer->add_option("node", node)->required();
+  prefer->callback([&g, &code, &name] {
+    session s(g);
+    code = vm_simple(s, http::verb::post, "/api/v1/vms/" + name + "/preference",
+                     json{{"node", node}}, "vm " + name + " prefers node " + node);
+  });
+  for (auto [command, help, verb, path, done] :
+       {std::tuple{"clear-preference", "forget the preferred node", http::verb::delete_,
+                   "/preference", ": no preferred node"},
+        {"release", "end a sticky VM's binding to its node", http::verb::post, "/release",
+         " released"}}) {
+    auto* sub = vm.add_subcommand(command, help);
+    sub->add_option("name", name)->required();
+    sub->callback([&g, &code, &name, verb, p = std::string(path), d = std::string(done)] {
+      session s(g);
+      code = vm_simple(s, verb, "/api/v1/vms/" + name + p, std::nullopt, "vm " + name + d);
+    });
+  }
+  auto* migrate = vm.add_subcommand("migrate", "move a VM to a node (HA: a clean restart)");
+  migrate->add_option("name", name)->required();
+  migrate->add_option("node", node)->required();
+  migrate->callback([&g, &code, &name] {
+    session s(g);
+    code = vm_migrate(s, name, node);
+  });
+  auto* ha = vm.add_subcommand("ha", "turn HA on or off: ha NAME on|off");
+  ha->add_option("name", name)->required();
+  ha->add_option("mode", mode)->required()->check(CLI::IsMember({"on", "off"}));
+  auto* priority_option = ha->add_option("--priority", priority, "0..100, higher placed first");
+  ha->add_flag("--sticky", flags.is_sticky, "never recovered on another node");
+  ha->add_option("--preferred-node", flags.preferred_node, "the node HA prefers");
+  ha->callback([&g, &code, &name, priority_option] {
+    if (priority_option->count() > 0)
+      flags.priority = priority;
+    session s(g);
+    code = vm_ha(s, name, mode == "on", flags);
   });
 }
 
@@ -331,6 +425,7 @@ void add_vm_commands(CLI::App& app, global_options& g, int& code) {
                      "vm " + name + " deleted");
   });
   add_actions(*vm, g, code, name);
+  add_ha_actions(*vm, g, code, name);
   auto* console = vm->add_subcommand("console-url", "the console's WebSocket URL (noVNC)");
   console->add_option("name", name)->required();
   console->add_flag("!--no-token", with_token, "leave the token out of the URL");
