@@ -73,15 +73,14 @@ void print_section(std::ostream& out, const char* title, const table& t, size_t 
     t.print(out);
 }
 
-void print_alerts(const json& alerts, size_t limit, std::ostream& out, const char* title) {
+table alerts_table(const json& alerts, size_t limit) {
   table t({"AT", "SEVERITY", "SUBJECT", "TEXT"});
-  size_t rows = std::min(alerts.size(), limit);
-  for (size_t i = 0; i < rows; ++i) {
+  for (size_t i = 0; i < std::min(alerts.size(), limit); ++i) {
     const json& a = alerts[i];
     t.add({time_text(field(a, "at", 0)), a.value("severity", ""), a.value("subject", ""),
            a.value("text", "")});
   }
-  print_section(out, title, t, rows);
+  return t;
 }
 
 int ha_status(session& s) {
@@ -174,15 +173,16 @@ int device_show(session& s, const std::string& name) {
   if (s.is_json())
     return print_json(*r);
   json status = field(*r, "status", json::object());
+  std::string message = status.value("message", "");
   std::cout << "fence device " << name << " (version " << r->value("version", 0) << ")\n"
             << "  agent        " << r->value("agent", "") << "\n  level        "
-            << r->value("level", 1) << "\n  description  " << r->value("description", "")
+            << r->value("level", 1) << "\n  description  " << r->value("description", "-")
             << "\n  health       " << health_text(field(status, "ok", nullptr)) << ", checked "
-            << time_text(field(status, "checked_at", 0)) << ' ' << status.value("message", "")
+            << time_text(field(status, "checked_at", 0)) << (message.empty() ? "" : ": " + message)
             << "\n  options      " << options_text(field(*r, "options", json::object())) << '\n';
   json nodes = field(*r, "nodes", json::object());  // items() must not outlive it
   for (const auto& [node, options] : nodes.items())
-    std::cout << "  node " << node << "  " << options_text(options) << '\n';
+    std::cout << "  node " << node << (options.empty() ? "" : "  " + options_text(options)) << '\n';
   return 0;
 }
 
@@ -251,7 +251,10 @@ int alerts(session& s, size_t limit) {
     items.erase(items.begin() + static_cast<std::ptrdiff_t>(limit), items.end());
   if (s.is_json())
     return print_json({{"items", items}});
-  print_alerts(items, limit, std::cout, "ALERTS (latest first)");
+  if (items.empty())
+    std::cout << "no alerts\n";
+  else
+    alerts_table(items, limit).print(std::cout);
   return 0;
 }
 
@@ -431,7 +434,8 @@ void render_ha_status(const json& body, std::ostream& out) {
            device.value("message", "")});
   print_section(out, "FENCE DEVICES", d, devices.size());
   json alerts = field(body, "alerts");
-  print_alerts(alerts, status_alerts_shown_max, out, "LAST ALERTS");
+  print_section(out, "LAST ALERTS", alerts_table(alerts, status_alerts_shown_max),
+                std::min(alerts.size(), status_alerts_shown_max));
   if (alerts.size() > status_alerts_shown_max)
     out << "(`vcube alerts` shows more)\n";
 }
