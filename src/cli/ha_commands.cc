@@ -1,5 +1,6 @@
 #include "cli/ha_commands.h"
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
