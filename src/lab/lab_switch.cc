@@ -14,6 +14,7 @@
 
 #include "env/files.h"
 #include "env/process.h"
+#include "lab/host_probe.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
 #include "lab/power_switch_server.h"
@@ -24,6 +25,7 @@ namespace {
 constexpr auto start_timeout = std::chrono::seconds(15);
 constexpr auto stop_grace = std::chrono::seconds(5);
 constexpr auto poll_interval = std::chrono::milliseconds(20);
+constexpr auto reap_timeout = std::chrono::seconds(10);
 constexpr std::size_t log_excerpt_chars_max = 2000;
 
 int stop_pipe_write = -1;  // written by the signal handler
@@ -63,6 +65,25 @@ bool is_switch_process(int pid) {
   return cmdline && cmdline->ends_with(std::string("lab\0switch\0", 11)) && is_alive(pid);
 }
 
+// lab_kill, then waits (bounded) until the killed processes are reaped: a
+// zombie looks alive to `vcube service start`'s pid-file check, so an On soon
+// after would not start vcubed. The host's init may take seconds to reap.
+status power_off_node(int k) {
+  auto pids = pids_in_namespace("/run/netns/" + netns_name(k), "net");
+  for (int pid : pids_in_namespace(mount_ns_file(k), "mnt"))
+    pids.push_back(pid);
+  auto killed = lab_kill(k);
+  if (!killed)
+    return killed;
+  auto deadline = std::chrono::steady_clock::now() + reap_timeout;
+  for (int pid : pids) {
+    while (env::file_exists("/proc/" + std::to_string(pid)) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(poll_interval);
+  }
+  return ok_status();
+}
+
 power_switch_config lab_switch_config(const lab_state& state) {
   power_switch_config config;
   for (int k = 1; k <= state.nodes; ++k)
@@ -71,7 +92,7 @@ power_switch_config lab_switch_config(const lab_state& state) {
   config.username = state.switch_username;
   config.password = state.switch_password;
   config.state_file = switch_state_file;
-  config.power_off = lab_kill;
+  config.power_off = power_off_node;
   config.power_on = lab_start;
   config.log = &std::cout;
   return config;
