@@ -13,6 +13,7 @@ struct create_options {
   std::string address;   // this node's interconnect address
   std::string name;      // node name (default: the host name)
   std::string password;  // the admin password
+  uint32_t token_ms = 3000;  // corosync's token timeout (cluster.token_ms)
 };
 
 struct join_options {

@@ -31,6 +31,9 @@ void add_cluster_commands(CLI::App& app, global_options& g, int& code) {
   c->add_option("--address", create.address, "this node's interconnect address")->required();
   c->add_option("--name", create.name, "this node's name (default: host name)");
   c->add_option("--password-file", password_file, "file holding the new admin password");
+  c->add_option("--token-ms", create.token_ms,
+                "corosync token timeout in ms: how soon a dead node is noticed (default 3000)")
+      ->check(CLI::Range(1000, 60000));
   c->callback([&code] {
     if (create.name.empty())
       create.name = default_node_name();

@@ -1,4 +1,5 @@
-// Wall-clock time as the cluster exchanges it: unix seconds.
+// Wall-clock time as the cluster exchanges it: unix seconds (unix ms where
+// the HA manager needs finer steps).
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,12 @@ namespace vcube {
 
 inline int64_t unix_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }

@@ -13,6 +13,7 @@
 namespace vcube::daemon {
 
 class vm_executor;
+class ha_manager;
 
 struct context {
   node_config node;
@@ -27,6 +28,7 @@ struct context {
   // For blocking calls to other nodes (forwarded VM actions: may take minutes).
   asio::thread_pool* forward_work = nullptr;
   vm_executor* vms = nullptr;
+  ha_manager* ha = nullptr;
   vm_host_paths vm_paths{};
 };
 

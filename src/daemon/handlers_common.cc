@@ -2,6 +2,7 @@
 
 #include "api/password.h"
 #include "daemon/off_loop.h"
+#include "fence/fence_device.h"
 
 namespace vcube::daemon {
 
@@ -26,8 +27,28 @@ awaitable<bool> verify_password_off_loop(context& ctx, std::string password, std
   co_return co_await off_loop(*ctx.slow_work, std::move(verify));
 }
 
+json redact_fence_device(json value) {
+  auto redact = [](json& options) {
+    if (!options.is_object())
+      return;
+    for (auto& [key, v] : options.items())
+      if (fence::is_secret_option(key))
+        v = fence::redacted_value;
+  };
+  if (value.contains("options"))
+    redact(value["options"]);
+  if (value.contains("nodes") && value["nodes"].is_object())
+    for (auto& [node, options] : value["nodes"].items())
+      redact(options);
+  return value;
+}
+
 json public_value(std::string_view kind, const json& value) {
-  if (kind != "user" || !value.is_object())
+  if (!value.is_object())
+    return value;
+  if (kind == "fence_device")
+    return redact_fence_device(value);
+  if (kind != "user")
     return value;
   json shown = value;
   shown.erase("password_hash");

@@ -252,6 +252,11 @@ awaitable<api::response> vm_action(context& ctx, api::request_context& r) {
     options.shutdown_timeout = std::chrono::seconds(timeout);
     body = std::move(*parsed);
   }
+  // Named: GCC 12 miscompiles co_await in conditions and temporaries in it.
+  std::string ha_action = action;
+  auto handled = co_await ha_vm_action(ctx, r, std::move(ha_action));
+  if (handled)
+    co_return std::move(*handled);
   co_return co_await act_on_owner(ctx, r, action, std::move(options), std::move(body));
 }
 

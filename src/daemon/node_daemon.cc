@@ -102,6 +102,7 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
     }
     spdlog::info("membership: {}", names);
     domain_->on_membership(ids);
+    ha_->poke();
   };
   callbacks.on_message = [this](uint32_t from, std::string_view payload) {
     domain_->on_message(from, payload);
@@ -110,6 +111,8 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
     spdlog::info("quorum: {} ({} of {} votes, {} needed)", q.is_quorate ? "yes" : "no",
                  q.total_votes, q.expected_votes, q.quorum_votes);
     domain_->on_quorum(q.is_quorate, q.total_votes, q.quorum_votes, q.expected_votes);
+    ha_->poke();
+    vms_->on_domain_changed();  // HA starts wait for quorum
   };
   callbacks.on_connection = [this](bool is_connected) {
     spdlog::info("corosync {}", is_connected ? "connected" : "connection lost");
@@ -125,6 +128,8 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
   context_->forward_work = &forward_work_;
   vms_ = std::make_unique<vm_executor>(io_, *context_, context_->vm_paths, host_hooks());
   context_->vms = vms_.get();
+  ha_ = std::make_unique<ha_manager>(io_, *context_, fence_work_, real_fence_hooks());
+  context_->ha = ha_.get();
 }
 
 node_daemon::~node_daemon() = default;
@@ -143,6 +148,7 @@ status node_daemon::start() {
   add_session_routes(routes, *context_);
   add_cluster_routes(routes, *context_);
   add_domain_routes(routes, *context_);
+  add_ha_routes(routes, *context_);
   add_vm_routes(routes, *context_);
   server_ = std::make_unique<api::http_server>(
       io_.get_executor(), std::move(*ssl), std::move(routes),
@@ -156,6 +162,7 @@ status node_daemon::start() {
   link_->start();
   sync_networks();
   vms_->start();
+  ha_->start();
   spdlog::info("vcubed {} (node id {}) of cluster {} listening on https://{}:{}", node_.name,
                node_.node_id, node_.cluster, node_.address, paths::api_port);
   return ok_status();
@@ -169,6 +176,7 @@ awaitable<void> node_daemon::stop() {
       spdlog::warn("API connections were closed before their requests finished");
   }
   vms_->stop();
+  ha_->stop();
   domain_->stop();
   link_->stop();
 }
@@ -177,10 +185,19 @@ void node_daemon::on_applied(const std::vector<domain::change>& changes, bool is
   vms_->on_domain_changed();
   bool touches_nodes = is_state_replaced;
   bool touches_networks = is_state_replaced;
+  bool touches_devices = is_state_replaced;
+  bool touches_ha = is_state_replaced;
   for (const auto& c : changes) {
-    touches_nodes = touches_nodes || c.kind == "node";
+    touches_nodes = touches_nodes || c.kind == "node" || c.kind == "cluster";
     touches_networks = touches_networks || c.kind == "network";
+    touches_devices = touches_devices || c.kind == "fence_device";
+    // The manager's own fence history and alerts change nothing it reads.
+    touches_ha = touches_ha || (c.kind != "fence_log" && c.kind != "alert");
   }
+  if (touches_ha)
+    ha_->poke();
+  if (touches_devices)
+    ha_->poke_monitor();
   if (touches_nodes)
     sync_corosync_conf();
   if (touches_networks)
@@ -213,6 +230,8 @@ void node_daemon::sync_networks() {
 // removal applied here rewrites it and reloads corosync (no restart).
 void node_daemon::sync_corosync_conf() {
   cluster::corosync_config config{node_.cluster, store_->version(), {}};
+  if (auto c = store_->get("cluster", "cluster"))
+    config.token_ms = c->value.value("token_ms", config.token_ms);
   bool has_self = false;
   for (const auto& o : store_->list("node")) {
     auto addresses = o.value.value("addresses", json::array());

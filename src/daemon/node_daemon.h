@@ -8,6 +8,7 @@
 #include "api/router.h"
 #include "cluster/corosync_link.h"
 #include "daemon/context.h"
+#include "daemon/ha_manager.h"
 #include "daemon/vm_executor.h"
 #include "domain/domain_service.h"
 #include "domain/store.h"
@@ -41,7 +42,9 @@ class node_daemon {
   std::unique_ptr<domain::domain_service> domain_;
   asio::thread_pool slow_work_{1};
   asio::thread_pool forward_work_{4};
+  asio::thread_pool fence_work_{2};  // fence agents: seconds per call
   std::unique_ptr<vm_executor> vms_;
+  std::unique_ptr<ha_manager> ha_;
   std::unique_ptr<context> context_;
   std::unique_ptr<api::http_server> server_;
 };

@@ -91,6 +91,7 @@ void vm_executor::stop() {
 awaitable<void> vm_executor::attach_all() {
   for (const auto& name : run_dir_names(paths_.runs_dir))
     co_await attach_one(name);
+  follow_ha();
   co_await report_loop();
 }
 
@@ -112,7 +113,7 @@ awaitable<void> vm_executor::attach_one(std::string name) {
       is_active(status->value.value("state", ""))) {
     spdlog::warn("vm {}: QEMU died while vcubed was not running", name);
     vms_[name].view = local_vm{
-        "crashed", "crash: QEMU died while vcubed was not running", unix_now_s(), 0, false, ""};
+        "crashed", "crash: QEMU died while vcubed was not running", unix_now_s(), 0, false, "", 0};
   }
 }
 
@@ -146,7 +147,10 @@ void vm_executor::on_process_change(const std::string& name) {
   }
   if (!is_active(word) && state != qemu::vm_run_state::shutting_down) {
     // After this callback has returned, and not under a running action.
-    asio::post(io_, [this, name] { release_if_gone(name); });
+    asio::post(io_, [this, name] {
+      release_if_gone(name);
+      follow_ha();
+    });
   }
   request_report();
 }
@@ -183,6 +187,7 @@ awaitable<result<json>> vm_executor::act(std::string name, std::string action,
   vms_[name].is_busy = false;
   release_if_gone(name);
   request_report();
+  follow_ha();
   co_return out;
 }
 
@@ -272,7 +277,7 @@ awaitable<status> vm_executor::start_vm(const std::string& name) {
     co_return process.err();
   }
   entry& e = vms_[name];
-  e.view = local_vm{"running", "", unix_now_s(), unix_now_s(), false, prepared->accel};
+  e.view = local_vm{"running", "", unix_now_s(), unix_now_s(), false, prepared->accel, 0};
   spdlog::info("vm {}: started (QEMU pid {}, {})", name, (*process)->pid(), prepared->accel);
   adopt(name, std::move(*process));
   co_return ok_status();
@@ -323,7 +328,7 @@ awaitable<status> vm_executor::change_cdrom(const std::string& name, const std::
 
 json vm_executor::status_of(const std::string& name) const {
   auto it = vms_.find(name);
-  local_vm view = it == vms_.end() ? local_vm{"stopped", "", 0, 0, false, ""} : it->second.view;
+  local_vm view = it == vms_.end() ? local_vm{"stopped", "", 0, 0, false, "", 0} : it->second.view;
   json out = vm_status_value(ctx_.node.name, view);
   out["name"] = name;
   return out;
@@ -349,9 +354,14 @@ awaitable<void> vm_executor::report_loop() {
     is_report_requested_ = false;
     forget_deleted();
     std::map<std::string, local_vm> local;
-    for (const auto& [name, e] : vms_)
-      if (!e.view.state.empty())
-        local.emplace(name, e.view);
+    for (const auto& [name, e] : vms_) {
+      if (e.view.state.empty())
+        continue;
+      local_vm view = e.view;
+      if (e.is_busy)
+        view.ha_epoch = 0;  // nothing is settled while an action runs
+      local.emplace(name, view);
+    }
     auto changes = status_changes(ctx_.node.name, local, ctx_.domain.state(), unix_now_s());
     for (auto& c : resource_changes(ctx_.node.name, resources_, ctx_.domain.state()))
       changes.push_back(std::move(c));

@@ -44,6 +44,9 @@ class vm_executor {
   static constexpr std::chrono::seconds start_timeout{60};
   static constexpr std::chrono::seconds command_timeout{15};
   static constexpr std::chrono::seconds report_interval{5};
+  // An HA stop (the manager moves the VM or wants it stopped): ACPI first,
+  // then power off.
+  static constexpr std::chrono::seconds ha_stop_timeout{60};
 
   vm_executor(asio::io_context& io, context& ctx, vm_host_paths paths, vm_host_hooks hooks);
   ~vm_executor();
@@ -59,8 +62,12 @@ class vm_executor {
   // node. Returns the VM's status as vm_status shows it.
   awaitable<result<json>> act(std::string name, std::string action, vm_action_options options);
 
-  // The domain changed: report again (a VM may have been deleted).
-  void on_domain_changed() { request_report(); }
+  // The domain changed: report again (a VM may have been deleted) and follow
+  // the HA manager's records.
+  void on_domain_changed() {
+    request_report();
+    follow_ha();
+  }
 
  private:
   struct entry {
@@ -84,6 +91,14 @@ class vm_executor {
   void forget_deleted();
   awaitable<void> report_loop();
   json status_of(const std::string& name) const;
+  // vm_executor_ha.cc: the HA follower (docs/ha.md, "The executor").
+  void follow_ha();
+  void follow_one(const std::string& name, const domain::object& record);
+  void settle(const std::string& name, int64_t epoch);
+  awaitable<void> ha_start(std::string name, int64_t epoch);
+  awaitable<void> ha_stop(std::string name, int64_t epoch);
+  awaitable<void> ha_fence_local(std::string name);
+  bool is_running(const std::string& name) const;
   status prepare_files(const std::string& name, const json& vm);
 
   asio::io_context& io_;

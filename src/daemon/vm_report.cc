@@ -30,6 +30,8 @@ json vm_status_value(const std::string& node, const local_vm& vm) {
     v["not_responding"] = true;
   if (!vm.accel.empty())
     v["accel"] = vm.accel;
+  if (vm.ha_epoch > 0)
+    v["ha_epoch"] = vm.ha_epoch;
   return v;
 }
 
@@ -69,7 +71,7 @@ std::vector<domain::change> status_changes(const std::string& node,
       out.push_back(domain::change{domain::change::op_type::remove, "vm_status", status.name,
                                    json(), status.version});
     } else if (is_active(status.value)) {
-      local_vm gone{"crashed", "QEMU is gone: the node restarted", now_s, 0, false, ""};
+      local_vm gone{"crashed", "QEMU is gone: the node restarted", now_s, 0, false, "", 0};
       out.push_back(put_status(status.name, vm_status_value(node, gone), status.version));
     }
   }

@@ -22,6 +22,7 @@ struct local_vm {
   int64_t started_at = 0;
   bool is_not_responding = false;  // an ACPI shutdown timed out
   std::string accel;               // kvm | tcg
+  int64_t ha_epoch = 0;            // the HA record epoch settled here (docs/ha.md); 0: none
 };
 
 // The vm_status value for `vm` run by `node`.

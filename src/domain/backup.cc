@@ -36,7 +36,7 @@ result<write_request> import_request(const json& backup) {
     if (!is_known_kind(kind) || !by_name.is_object())
       return make_error(errc::invalid_input, "unknown kind '" + kind + "' in the backup",
                         "objects." + kind);
-    if (kind == "node" || kind == "vm_status")  // runtime state, kept by the import
+    if (is_runtime_kind(kind))  // kept by the import
       continue;
     for (const auto& [name, value] : by_name.items()) {
       if (auto s = validate_object(kind, name, value); !s)

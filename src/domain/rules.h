@@ -56,4 +56,12 @@ status check_vms(const std::vector<object>& vms, const std::vector<object>& vm_s
                  const std::vector<object>& nodes, const std::vector<object>& networks,
                  const std::vector<object>& vm_statuses_before, const touched_objects& touched);
 
+// On the state after a request (rules_ha.cc): the nodes that a VM's
+// ha.preferred_node, a fence device's `nodes` and a changed ha_request name
+// exist (invalid_input; conflict "in use" when this request removed them), and
+// a changed ha_request's VM exists (not_found).
+status check_ha(const std::vector<object>& vms, const std::vector<object>& fence_devices,
+                const std::vector<object>& ha_requests, const std::vector<object>& nodes,
+                const touched_objects& touched);
+
 }  // namespace vcube::domain

@@ -18,8 +18,15 @@ using detail::is_plain_name;
 using detail::validate_vm;
 using detail::validate_vm_status;
 
-constexpr std::array<std::string_view, 8> kinds = {"cluster", "node",  "host", "network",
-                                                   "user",    "group", "vm",   "vm_status"};
+constexpr std::array<std::string_view, 16> kinds = {
+    "cluster",      "node",         "host",      "network",  "user",       "group",
+    "vm",           "vm_status",    "ha_vm",     "ha_fence", "ha_manager", "ha_request",
+    "fence_device", "fence_status", "fence_log", "alert"};
+
+// Kinds whose validators check their own field list (schema_ha.cc).
+bool checks_own_fields(std::string_view kind) {
+  return kind.rfind("ha_", 0) == 0 || kind.rfind("fence_", 0) == 0 || kind == "alert";
+}
 
 bool is_hostname(std::string_view s) {
   if (s.empty() || s.size() > 253)
@@ -94,6 +101,8 @@ status validate_cluster(const checker& c) {
       c.list(
           "dns_servers", [](const std::string& s) { return is_ip_literal(s); }, "IP addresses"),
       c.list("ntp_servers", is_host_or_ip, "host names or IP addresses"),
+      // corosync's token timeout (corosync_conf.h bounds it the same way)
+      c.integer("token_ms", 1000, 60000),
   });
 }
 
@@ -158,7 +167,8 @@ status validate_group(const checker& c) {
 status check_fields(std::string_view kind, const json& value) {
   if (kind == "cluster")
     return reject_unknown_fields(
-        value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers"}, "");
+        value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers", "token_ms"},
+        "");
   if (kind == "node")
     return reject_unknown_fields(value, {"id", "addresses", "mode", "memory_mib", "cpus"}, "");
   if (kind == "host")
@@ -171,11 +181,15 @@ status check_fields(std::string_view kind, const json& value) {
   if (kind == "vm")
     return reject_unknown_fields(value,
                                  {"vcpus", "memory_mib", "machine", "acceleration", "disks", "nics",
-                                  "cdrom", "boot_order", "kernel", "node", "description"},
+                                  "cdrom", "boot_order", "kernel", "node", "description", "ha"},
                                  "");
   if (kind == "vm_status")
     return reject_unknown_fields(
-        value, {"node", "state", "reason", "since", "started_at", "not_responding", "accel"}, "");
+        value,
+        {"node", "state", "reason", "since", "started_at", "not_responding", "accel", "ha_epoch"},
+        "");
+  if (checks_own_fields(kind))
+    return ok_status();
   return reject_unknown_fields(value, {"roles", "description"}, "");
 }
 
@@ -183,6 +197,11 @@ status check_fields(std::string_view kind, const json& value) {
 
 bool is_known_kind(std::string_view kind) {
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+bool is_runtime_kind(std::string_view kind) {
+  return kind == "node" || kind == "vm_status" || kind == "fence_status" || kind == "fence_log" ||
+         kind == "alert" || kind.rfind("ha_", 0) == 0;
 }
 
 bool is_ip_literal(std::string_view text) {
@@ -197,7 +216,9 @@ status validate_name(std::string_view kind, std::string_view name) {
   if (!is_known_kind(kind))
     return make_error(errc::invalid_input,
                       "unknown kind '" + std::string(kind) +
-                          "' (known: cluster, node, host, network, user, group, vm, vm_status)",
+                          "' (known: cluster, node, host, network, user, group, vm, vm_status, "
+                          "ha_vm, ha_fence, ha_manager, ha_request, fence_device, fence_status, "
+                          "fence_log, alert)",
                       "kind");
   std::string prefix = std::string(kind) + " '" + std::string(name) + "': ";
   if (kind == "cluster" && name != "cluster")
@@ -230,9 +251,25 @@ status validate_object(std::string_view kind, std::string_view name, const json&
   if (kind == "user")
     return validate_user(c);
   if (kind == "vm")
-    return validate_vm(c);
+    return first_error({validate_vm(c), validate_vm_ha(c)});
   if (kind == "vm_status")
     return validate_vm_status(c);
+  if (kind == "ha_vm")
+    return validate_ha_vm(c);
+  if (kind == "ha_fence")
+    return validate_ha_fence(c);
+  if (kind == "ha_manager")
+    return validate_ha_manager(c);
+  if (kind == "ha_request")
+    return validate_ha_request(c);
+  if (kind == "fence_device")
+    return validate_fence_device(c);
+  if (kind == "fence_status")
+    return validate_fence_status(c);
+  if (kind == "fence_log")
+    return validate_fence_log(c);
+  if (kind == "alert")
+    return validate_alert(c);
   return validate_group(c);
 }
 

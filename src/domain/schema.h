@@ -14,6 +14,10 @@ namespace vcube::domain {
 // cluster, node, host, network, user, group.
 bool is_known_kind(std::string_view kind);
 
+// Kinds an import keeps: the cluster's members, what runs where, the HA
+// manager's records, fence status and history, alerts — not configuration.
+bool is_runtime_kind(std::string_view kind);
+
 // 1..63 characters [a-z0-9][a-z0-9._-]* (users may also use '@'); the one
 // cluster object must be named "cluster". Also refuses unknown kinds.
 status validate_name(std::string_view kind, std::string_view name);

@@ -153,4 +153,15 @@ inline status first_error(std::initializer_list<status> checks) {
 status validate_vm(const checker& c);
 status validate_vm_status(const checker& c);
 
+// The schemas of the HA and fencing kinds (schema_ha.cc).
+status validate_vm_ha(const checker& c);  // the `ha` section of a vm
+status validate_ha_vm(const checker& c);
+status validate_ha_fence(const checker& c);
+status validate_ha_manager(const checker& c);
+status validate_ha_request(const checker& c);
+status validate_fence_device(const checker& c);
+status validate_fence_status(const checker& c);
+status validate_fence_log(const checker& c);
+status validate_alert(const checker& c);
+
 }  // namespace vcube::domain::detail

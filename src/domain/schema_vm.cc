@@ -199,6 +199,7 @@ status validate_vm_status(const checker& c) {
       c.integer("since", 0, INT64_MAX),
       c.integer("started_at", 0, INT64_MAX),
       c.boolean("not_responding"),
+      c.integer("ha_epoch", 0, INT64_MAX),
       c.one_of(
           "accel",
           [](const std::string& s) {

@@ -13,12 +13,6 @@ std::string describe(const change& c) {
   return std::string(op_name(c.op)) + " " + c.kind + " '" + c.name + "'";
 }
 
-// Kinds an import keeps: they describe the cluster's members and what runs
-// where, not configuration.
-bool is_runtime_kind(const std::string& kind) {
-  return kind == "node" || kind == "vm_status";
-}
-
 // Per-change checks that need no state.
 status validate_change(const change& c) {
   if (c.op == change::op_type::remove) {
@@ -100,8 +94,12 @@ status check_rules(const store::kind_map& before, const store::kind_map& after,
     return make_error(errc::conflict,
                       "this change would leave no enabled user with the admin role; give "
                       "another user the admin role first");
-  return check_vms(list_of(after, "vm"), list_of(after, "vm_status"), list_of(after, "node"),
-                   list_of(after, "network"), list_of(before, "vm_status"), touched);
+  if (auto s = check_vms(list_of(after, "vm"), list_of(after, "vm_status"), list_of(after, "node"),
+                         list_of(after, "network"), list_of(before, "vm_status"), touched);
+      !s)
+    return s;
+  return check_ha(list_of(after, "vm"), list_of(after, "fence_device"),
+                  list_of(after, "ha_request"), list_of(after, "node"), touched);
 }
 
 error in_change(size_t index, const change& c, const error& e) {

@@ -18,10 +18,22 @@ std::set<std::string> nodes_needing_fence(const decide_context& c) {
       lost.insert(rec.node);
     }
   }
+  bool runs_ha_vm_here = false;
   for (const vm_report& r : c.view.in().reports) {
     const vm_info* vm = c.view.vm(r.vm);
     if (vm != nullptr && vm->is_ha && is_active(r.state) && !c.view.is_member(r.node)) {
       lost.insert(r.node);
+    }
+    runs_ha_vm_here = runs_ha_vm_here || (vm != nullptr && vm->is_ha && is_active(r.state) &&
+                                          r.node == c.view.in().self);
+  }
+  // Two-node split: the peer, also quorate, fences this node for its HA VMs;
+  // this side must race it, or the side without VMs would always win.
+  if (c.view.in().cluster_node_count == 2 && runs_ha_vm_here) {
+    for (const node_info* n : c.view.nodes_by_id()) {
+      if (!c.view.is_member(n->name)) {
+        lost.insert(n->name);
+      }
     }
   }
   return lost;

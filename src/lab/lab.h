@@ -56,7 +56,11 @@ status lab_status(std::ostream& out);
 
 // SIGKILL every process in node k's namespaces (corosync, vcubed, anything).
 status lab_kill(int node);
-// `vcube service start` inside node k (after lab_kill).
+// `vcube service start` inside node k (after lab_kill): what the switch's On does.
+status lab_boot(int node);
+// `vcube lab start`: boots node k again. When the power switch turned its
+// outlet off (a fence), through the switch (Redfish On, sent from another
+// node), so the switch's PowerState stays true; otherwise lab_boot.
 status lab_start(int node);
 // Host-side veth down / up. heal without a node heals every node.
 status lab_partition(int node);

@@ -12,6 +12,8 @@
 #include "lab/host_probe.h"
 #include "lab/lab.h"
 #include "lab/lab_preflight.h"
+#include "lab/lab_switch.h"
+#include "lab/power_switch_state.h"
 
 namespace vcube::lab {
 namespace {
@@ -65,11 +67,41 @@ status lab_kill(int node) {
                                   kill_timeout);
 }
 
-status lab_start(int node) {
+status lab_boot(int node) {
   auto state = existing_node(node);
   if (!state)
     return state.err();
   return run_in_node(node, {state->vcube_exe, "service", "start"}, start_timeout);
+}
+
+status lab_start(int node) {
+  auto state = existing_node(node);
+  if (!state)
+    return state.err();
+  auto powers = read_power_states(switch_state_file, state->nodes);
+  bool is_off = powers && (*powers)[static_cast<size_t>(node - 1)] == power_state::off;
+  if (!is_off || !lab_switch_pid())
+    return lab_boot(node);
+  // A node's own requests are dropped while its outlet is off: ask from a powered one.
+  int from = 0;
+  for (int k = 1; k <= state->nodes && from == 0; ++k)
+    if (k != node && (*powers)[static_cast<size_t>(k - 1)] == power_state::on)
+      from = k;
+  if (from == 0)
+    return make_error(errc::conflict, "every outlet of the lab's switch is off");
+  std::string url = "https://127.0.0.1:" + std::to_string(state->switch_port) +
+                    switch_systems_uri(node) + "/Actions/ComputerSystem.Reset";
+  // The credentials go through curl's config on stdin, not the command line.
+  std::string config = "user = \"" + state->switch_username + ":" + state->switch_password + "\"\n";
+  auto r = env::run_checked({"nsenter", "--net=/run/netns/" + netns_name(from), "curl", "-sSk",
+                             "--fail", "--max-time", "150", "-K", "-", "-X", "POST", "-H",
+                             "Content-Type: application/json", "-d", R"({"ResetType":"On"})",
+                             "-o", "/dev/null", url},
+                            config, start_timeout + std::chrono::seconds(30));
+  if (!r)
+    return make_error(r.err().code, "powering " + node_name(node) +
+                                        " on through the lab's switch: " + r.err().message);
+  return ok_status();
 }
 
 status lab_partition(int node) {

@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "common/paths.h"
+#include "env/process.h"
 #include "lab/lab.h"
+#include "lab/node_namespaces.h"
+#include "lab/power_switch_routes.h"
 #include "lab/vm_segment.h"
 
 namespace vcube::lab {
@@ -20,6 +23,10 @@ namespace {
 constexpr auto create_timeout = std::chrono::seconds(120);
 constexpr auto join_timeout = std::chrono::seconds(120);
 constexpr auto api_ready_timeout = std::chrono::seconds(60);
+constexpr auto command_timeout = std::chrono::seconds(60);
+// A short token: a killed node is noticed in about a second (the failover
+// benchmark's setting; real clusters keep the default 3000 ms).
+constexpr int lab_token_ms = 1000;
 
 bool accepts_tcp(const std::string& address, int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -50,6 +57,53 @@ status wait_for_api(const std::string& address) {
   return ok_status();
 }
 
+// A CLI command inside node 1; `input` on its stdin.
+status run_cli_in_n1(const std::string& exe, std::vector<std::string> args,
+                     const std::string& input = {}) {
+  auto argv = node_command_prefix(1);
+  argv.push_back(exe);
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = env::run_checked(argv, input, command_timeout);
+  if (!r)
+    return make_error(r.err().code, "vcube " + args[0] + " " + args[1] + " in n1: " + r.err().message);
+  return ok_status();
+}
+
+// The switch as the fence device of every node (docs/fencing.md), then every
+// node online. The password goes over stdin, not the command line.
+status configure_fencing(const lab_state& state, const std::string& exe) {
+  if (state.switch_password.empty())
+    return make_error(errc::internal, "cannot read the switch password " + state.switch_password_file);
+  std::vector<std::string> add = {"fence",
+                                  "device",
+                                  "add",
+                                  "lab-switch",
+                                  "--agent",
+                                  "fence_redfish",
+                                  "--option",
+                                  "ip=127.0.0.1",
+                                  "--option",
+                                  "ipport=" + std::to_string(state.switch_port),
+                                  "--option",
+                                  "username=" + state.switch_username,
+                                  "--option",
+                                  "ssl_insecure=1",
+                                  "--password-file",
+                                  "/dev/stdin",
+                                  "--description",
+                                  "lab power switch"};
+  for (int k = 1; k <= state.nodes; ++k) {
+    add.push_back("--node");
+    add.push_back(node_name(k) + ":systems_uri=" + switch_systems_uri(k));
+  }
+  if (auto added = run_cli_in_n1(exe, add, state.switch_password + "\n"); !added)
+    return added;
+  for (int k = 1; k <= state.nodes; ++k)
+    if (auto online = run_cli_in_n1(exe, {"node", "set-online", node_name(k)}); !online)
+      return online;
+  return ok_status();
+}
+
 }  // namespace
 
 status lab_form_cluster(const lab_options& options) {
@@ -60,7 +114,8 @@ status lab_form_cluster(const lab_options& options) {
   const auto& addresses = state->node_addresses;
   auto created = run_in_node(1,
                              {exe, "cluster", "create", "lab", "--name", node_name(1), "--address",
-                              addresses[0], "--password-file", state->password_file},
+                              addresses[0], "--password-file", state->password_file,
+                              "--token-ms", std::to_string(lab_token_ms)},
                              create_timeout);
   if (!created)
     return created;
@@ -80,7 +135,7 @@ status lab_form_cluster(const lab_options& options) {
     if (auto uplink = add_vm_uplink(node_config_path(k)); !uplink)
       return uplink;
   }
-  return ok_status();
+  return configure_fencing(*state, exe);
 }
 
 }  // namespace vcube::lab

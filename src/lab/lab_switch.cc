@@ -93,7 +93,7 @@ power_switch_config lab_switch_config(const lab_state& state) {
   config.password = state.switch_password;
   config.state_file = switch_state_file;
   config.power_off = power_off_node;
-  config.power_on = lab_start;
+  config.power_on = lab_boot;
   config.log = &std::cout;
   return config;
 }

@@ -18,6 +18,10 @@ inline constexpr const char* state_file = "/run/vcube-lab/state.json";
 // Outside /run on purpose: each node has its own tmpfs on /run, but sees the
 // host's /var/lib/vcube-lab, so `cluster create --password-file` can read it.
 inline constexpr const char* password_file = "/var/lib/vcube-lab/admin-password";
+// Every node's /var/lib/vcube/images is this one directory, as an NFS share
+// would be on real servers: a VM's disk is where any node can start it (what
+// HA failover needs until eSAN disks exist).
+inline constexpr const char* shared_images_dir = "/var/lib/vcube-lab/images";
 inline constexpr int nodes_min = 2;
 inline constexpr int nodes_max = 9;
 

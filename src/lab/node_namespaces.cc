@@ -46,7 +46,8 @@ status create_mount_namespace(int k) {
   if (!placeholder)
     return placeholder;
   return run_all({{"unshare", "--mount=" + mount_ns_file(k), "--propagation", "private", "sh", "-c",
-                   node_mount_setup_script(), "vcube-lab-setup", node_data_dir(k)}});
+                   node_mount_setup_script(), "vcube-lab-setup", node_data_dir(k),
+                   shared_images_dir}});
 }
 
 }  // namespace
@@ -78,6 +79,8 @@ std::string node_mount_setup_script() {
          "  mkdir -p \"$data/${pair%%:*}\" \"${pair#*:}\"\n"
          "  mount --bind \"$data/${pair%%:*}\" \"${pair#*:}\"\n"
          "done\n"
+         "mkdir -p \"$2\" /var/lib/vcube/images\n"
+         "mount --bind \"$2\" /var/lib/vcube/images\n"
          "mount -t tmpfs -o mode=0755 vcube-lab-run /run\n"
          "mkdir -p /run/vcube\n"
          "mount -t tmpfs -o mode=1777 vcube-lab-shm /dev/shm\n";

@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "env/files.h"
 #include "env/process.h"
 #include "lab/lab_state.h"
+#include "lab/lab_switch.h"
+#include "lab/names.h"
 
 namespace vcube::labtest {
 
@@ -51,6 +54,58 @@ std::string skip_reason() {
   if (!env::file_exists("/usr/sbin/corosync"))
     return "corosync is not installed";
   return {};
+}
+
+std::string install_test_guest() {
+  if (!std::filesystem::exists(guest_dir + "/vmlinux"))
+    return "no test guest in " + guest_dir + " (scripts/build-guest " + guest_dir + ")";
+  std::error_code ec;
+  std::filesystem::create_directories(lab::shared_images_dir, ec);
+  for (const char* f : {"vmlinux", "initrd.img"})
+    std::filesystem::copy_file(guest_dir + "/" + f, std::string(lab::shared_images_dir) + "/" + f,
+                               std::filesystem::copy_options::overwrite_existing, ec);
+  return ec ? "cannot copy the test guest: " + ec.message() : "";
+}
+
+json guest_http(const std::string& ip) {
+  auto r = env::run({"curl", "-s", "--max-time", "2", "http://" + ip + "/"}, {},
+                    std::chrono::seconds(5));
+  if (!r || r->exit_code != 0)
+    return nullptr;
+  auto j = parse_json(r->out);
+  return j ? *j : json(nullptr);
+}
+
+std::string node_file(int k, const std::string& path) {
+  std::string out;
+  if (run_vcube({"lab", "exec", std::to_string(k), "cat", path}, &out) != 0)
+    return "";
+  return out;
+}
+
+int qemu_processes(const std::string& name) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    auto cmdline = env::read_file(entry.path().string() + "/cmdline");
+    if (!cmdline || cmdline->find("qemu-system") == std::string::npos)
+      continue;
+    // argv is NUL-separated: match the whole argument "guest=NAME".
+    if (cmdline->find(std::string("guest=") + name + '\0') != std::string::npos)
+      ++n;
+  }
+  return n;
+}
+
+std::string switch_log() {
+  auto text = env::read_file(lab::switch_log_file);
+  return text ? *text : "";
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
 }
 
 node_api::node_api(std::string address, std::string ca_pem, std::string ca_file)
@@ -109,6 +164,7 @@ std::unique_ptr<lab_cluster> lab_cluster::up(int nodes, std::string& why) {
   }
   auto cluster = std::unique_ptr<lab_cluster>(new lab_cluster());
   cluster->password_ = state->admin_password;
+  cluster->switch_password_ = state->switch_password;
   for (const auto& address : state->node_addresses) {
     auto api = std::make_unique<node_api>(address, *ca, ca_file);
     auto login = api->call(http::verb::post, "/api/v1/login",

@@ -68,11 +68,30 @@ class lab_cluster {
   node_api& node(int k) { return *apis_.at(static_cast<size_t>(k - 1)); }
   int size() const { return static_cast<int>(apis_.size()); }
   const std::string& admin_password() const { return password_; }
+  // The power switch's password (the fence device's).
+  const std::string& switch_password() const { return switch_password_; }
 
  private:
   std::vector<std::unique_ptr<node_api>> apis_;
   std::string password_;
+  std::string switch_password_;
 };
+
+// The test guest (guest/README.md) built by scripts/build-guest.
+inline const std::string guest_dir = std::string(VCUBE_BINARY_DIR) + "/guest";
+// Copies its kernel and initrd into the lab's shared image directory (every
+// node's /var/lib/vcube/images); "" or why it cannot.
+std::string install_test_guest();
+// GET http://IP/ of a test guest: {"hostname","uptime_s","counter",
+// "heartbeat_seq","boot","disk"}, or null when it does not answer.
+json guest_http(const std::string& ip);
+// A file inside node k's private mounts (/run is the node's own tmpfs); "" if unreadable.
+std::string node_file(int k, const std::string& path);
+// How many QEMU processes run VM `name`, on all nodes together.
+int qemu_processes(const std::string& name);
+// The power switch's request log (docs/fencing.md).
+std::string switch_log();
+size_t count_of(const std::string& text, const std::string& what);
 
 // Polls `condition` every 100 ms until it holds or `deadline` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);

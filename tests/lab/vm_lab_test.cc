@@ -8,6 +8,7 @@
 
 #include "api/websocket_client.h"
 #include "env/process.h"
+#include "lab/names.h"
 #include "tests/lab/lab_fixture.h"
 
 namespace vcube::labtest {
@@ -15,34 +16,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string guest_dir = std::string(VCUBE_BINARY_DIR) + "/guest";
 const std::string guest_ip = "10.231.78.50";
 
-std::string images_dir(int k) {
-  return "/var/lib/vcube-lab/n" + std::to_string(k) + "/var-lib-vcube/images";
-}
+// Every node's /var/lib/vcube/images (the lab shares one directory).
+const std::string images_dir = lab::shared_images_dir;
 
-// A file inside node k's private mounts (/run is the node's own tmpfs).
-std::string node_file(int k, const std::string& path) {
-  std::string out;
-  run_vcube({"lab", "exec", std::to_string(k), "cat", path}, &out);
-  return out;
-}
-
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
-
-json guest_http() {
-  auto r = env::run({"curl", "-s", "--max-time", "2", "http://" + guest_ip + "/"}, {}, 5s);
-  if (!r || r->exit_code != 0)
-    return nullptr;
-  auto j = parse_json(r->out);
-  return j ? *j : json(nullptr);
-}
 
 json vm_config(const std::string& node, const std::string& extra_cmdline = "") {
   return {{"vcpus", 1},
@@ -134,12 +112,8 @@ class VmLab : public testing::Test {
     std::string why;
     lab_ = lab_cluster::up(2, why).release();
     ASSERT_NE(lab_, nullptr) << why;
-    for (int k = 1; k <= 2; ++k) {
-      std::filesystem::create_directories(images_dir(k));
-      for (const char* f : {"vmlinux", "initrd.img"})
-        std::filesystem::copy_file(guest_dir + "/" + f, images_dir(k) + "/" + f,
-                                   std::filesystem::copy_options::overwrite_existing);
-    }
+    auto installed = install_test_guest();
+    ASSERT_EQ(installed, "");
   }
   static void TearDownTestSuite() {
     delete lab_;
@@ -216,7 +190,7 @@ TEST_F(VmLab, GuestAnswersHttpFromTheHost) {
   json got;
   ASSERT_TRUE(wait_until(
       [&] {
-        got = guest_http();
+        got = guest_http(guest_ip);
         return got.is_object();
       },
       60s))
@@ -257,7 +231,7 @@ TEST_F(VmLab, ListShowsNodeStateAndUptime) {
 
 TEST_F(VmLab, CdromInsertAndEjectOnARunningVm) {
   {
-    std::ofstream iso(images_dir(1) + "/tools.iso", std::ios::binary);
+    std::ofstream iso(images_dir + "/tools.iso", std::ios::binary);
     iso << std::string(64 * 1024, '\0');
   }
   auto missing = call(2, http::verb::post, "/api/v1/vms/web/cdrom", json{{"iso", "../x.iso"}});
@@ -292,7 +266,7 @@ TEST_F(VmLab, RestartingVcubedLeavesTheVmRunningAndReattached) {
   ASSERT_TRUE(
       wait_until([] { return call(1, http::verb::get, "/api/v1/health").status == 200; }, 30s));
   EXPECT_EQ(node_file(1, "/run/vcube/vms/web/qemu.pid"), pid);  // the same QEMU
-  EXPECT_TRUE(guest_http().is_object());
+  EXPECT_TRUE(guest_http(guest_ip).is_object());
   // Re-attached: actions work on it.
   auto paused = call(1, http::verb::post, "/api/v1/vms/web/pause");
   ASSERT_EQ(paused.status, 200u) << paused.body.dump();
@@ -304,7 +278,7 @@ TEST_F(VmLab, RestartingVcubedLeavesTheVmRunningAndReattached) {
 
 TEST_F(VmLab, AcpiShutdownStopsTheGuestCleanly) {
   // The guest handles the power button once acpid runs (a few seconds after boot).
-  ASSERT_TRUE(wait_until([] { return guest_http().is_object(); }, 60s));
+  ASSERT_TRUE(wait_until([] { return guest_http(guest_ip).is_object(); }, 60s));
   auto r = call(2, http::verb::post, "/api/v1/vms/web/shutdown", json{{"timeout_s", 60}});
   ASSERT_EQ(r.status, 200u) << r.body.dump();
   EXPECT_EQ(r.body.value("state", ""), "stopped");
@@ -343,7 +317,7 @@ TEST_F(VmLab, TheGuestKeepsItsAddressOnTheOtherNode) {
   json got;
   EXPECT_TRUE(wait_until(
       [&] {
-        got = guest_http();
+        got = guest_http(guest_ip);
         return got.is_object();
       },
       60s));

@@ -24,7 +24,7 @@ class vm_report : public testing::Test {
     ASSERT_TRUE(v) << v.err().message;
   }
   std::unique_ptr<domain::store> s;
-  const local_vm running{"running", "", 100, 100, false, "tcg"};
+  const local_vm running{"running", "", 100, 100, false, "tcg", 0};
 };
 
 TEST_F(vm_report, reports_a_new_vm_then_nothing) {
@@ -40,7 +40,7 @@ TEST_F(vm_report, reports_a_new_vm_then_nothing) {
 
 TEST_F(vm_report, reports_a_change_against_the_version_it_saw) {
   apply(status_changes("n1", {{"vm1", running}}, *s, 200));
-  local_vm stopped{"stopped", "guest shut down", 150, 0, false, "tcg"};
+  local_vm stopped{"stopped", "guest shut down", 150, 0, false, "tcg", 0};
   auto changes = status_changes("n1", {{"vm1", stopped}}, *s, 200);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].base_version, s->get("vm_status", "vm1")->version);
@@ -79,7 +79,7 @@ TEST_F(vm_report, node_resources_are_recorded_once) {
 
 TEST_F(vm_report, a_stopped_vm_assigned_elsewhere_is_not_ours_to_report) {
   apply({put("vm", "vm1", vm_value("n2"))});
-  local_vm stopped{"stopped", "host request", 150, 0, false, "tcg"};
+  local_vm stopped{"stopped", "host request", 150, 0, false, "tcg", 0};
   EXPECT_TRUE(status_changes("n1", {{"vm1", stopped}}, *s, 200).empty());
   // Running here against the assignment: reported, so the truth is visible.
   EXPECT_EQ(status_changes("n1", {{"vm1", running}}, *s, 200).size(), 1u);

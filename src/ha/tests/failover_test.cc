@@ -99,6 +99,14 @@ TEST(failover, two_node_race_delays_the_weaker_side) {
   EXPECT_EQ(g.step(3000), lines{"fence n1 delay=5000"});
 }
 
+TEST(failover, two_node_side_with_vms_races_a_peer_without_vms) {
+  harness h = with_web_on_n2(2);  // seen from n2, which runs web; n1 runs nothing
+  h.in.self = "n2";
+  h.node("n1").is_member = false;
+  h.vm("web").preferred_node = "n2";
+  EXPECT_EQ(h.step(3000), lines{"fence n1 delay=0"});
+}
+
 TEST(failover, node_back_before_the_fence_cancels_it) {
   harness h = with_web_on_n2();
   h.node("n2").is_member = false;
