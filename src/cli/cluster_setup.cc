@@ -159,9 +159,8 @@ status bootstrap_domain(const create_options& o) {
     return store.err();
   using domain::change;
   domain::write_request request{domain::write_request::type::apply, {}};
-  request.changes.push_back(
-      change{change::op_type::put, "cluster", "cluster",
-             json{{"name", o.cluster}, {"token_ms", o.token_ms}}, 0});
+  request.changes.push_back(change{change::op_type::put, "cluster", "cluster",
+                                   json{{"name", o.cluster}, {"token_ms", o.token_ms}}, 0});
   request.changes.push_back(change{change::op_type::put, "node", o.name,
                                    json{{"id", 1}, {"addresses", {o.address}}, {"mode", "online"}},
                                    0});

@@ -9,10 +9,10 @@
 namespace vcube::cli {
 
 struct create_options {
-  std::string cluster;   // cluster name
-  std::string address;   // this node's interconnect address
-  std::string name;      // node name (default: the host name)
-  std::string password;  // the admin password
+  std::string cluster;       // cluster name
+  std::string address;       // this node's interconnect address
+  std::string name;          // node name (default: the host name)
+  std::string password;      // the admin password
   uint32_t token_ms = 3000;  // corosync's token timeout (cluster.token_ms)
 };
 

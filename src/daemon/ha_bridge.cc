@@ -215,8 +215,9 @@ ha::state ha_state_from(const domain::store& store) {
   for (const auto& o : store.list("ha_fence"))
     s.fences.emplace(o.name, fence_record_from(o.value));
   if (auto m = store.get("ha_manager", "state"))
-    for (const auto& [key, at] : m->value.value("alerted", json::object()).items())
-      s.alerted_ms.emplace(key, at.get<int64_t>());
+    if (auto it = m->value.find("alerted"); it != m->value.end() && it->is_object())
+      for (const auto& [key, at] : it->items())
+        s.alerted_ms.emplace(key, at.get<int64_t>());
   return s;
 }
 

@@ -68,7 +68,8 @@ json ha_vm_item(const domain::store& store, const domain::object& vm) {
 json device_health(const domain::store& store, const domain::object& device) {
   auto status = store.get("fence_status", device.name);
   json nodes = json::array();
-  for (const auto& [node, options] : device.value.value("nodes", json::object()).items())
+  json listed = device.value.value("nodes", json::object());  // items() needs a live object
+  for (const auto& [node, options] : listed.items())
     nodes.push_back(node);
   return {{"name", device.name},
           {"agent", device.value.value("agent", "")},

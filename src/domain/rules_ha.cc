@@ -42,12 +42,14 @@ status check_ha(const std::vector<object>& vms, const std::vector<object>& fence
           !s)
         return s;
   }
-  for (const auto& device : fence_devices)
-    for (const auto& [node, options] : device.value.value("nodes", json::object()).items())
+  for (const auto& device : fence_devices) {
+    json listed = device.value.value("nodes", json::object());  // items() needs a live object
+    for (const auto& [node, options] : listed.items())
       if (auto s = need_node(node_names, node, "fence_device '" + device.name + "'",
                              "nodes." + node, touched);
           !s)
         return s;
+  }
   for (const auto& request : ha_requests) {
     if (!touched.is_changed("ha_request", request.name))
       continue;

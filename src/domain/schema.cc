@@ -167,8 +167,7 @@ status validate_group(const checker& c) {
 status check_fields(std::string_view kind, const json& value) {
   if (kind == "cluster")
     return reject_unknown_fields(
-        value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers", "token_ms"},
-        "");
+        value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers", "token_ms"}, "");
   if (kind == "node")
     return reject_unknown_fields(value, {"id", "addresses", "mode", "memory_mib", "cpus"}, "");
   if (kind == "host")

@@ -93,11 +93,11 @@ status lab_start(int node) {
                     switch_systems_uri(node) + "/Actions/ComputerSystem.Reset";
   // The credentials go through curl's config on stdin, not the command line.
   std::string config = "user = \"" + state->switch_username + ":" + state->switch_password + "\"\n";
-  auto r = env::run_checked({"nsenter", "--net=/run/netns/" + netns_name(from), "curl", "-sSk",
-                             "--fail", "--max-time", "150", "-K", "-", "-X", "POST", "-H",
-                             "Content-Type: application/json", "-d", R"({"ResetType":"On"})",
-                             "-o", "/dev/null", url},
-                            config, start_timeout + std::chrono::seconds(30));
+  auto r = env::run_checked(
+      {"nsenter", "--net=/run/netns/" + netns_name(from), "curl", "-sSk", "--fail", "--max-time",
+       "150", "-K", "-", "-X", "POST", "-H", "Content-Type: application/json", "-d",
+       R"({"ResetType":"On"})", "-o", "/dev/null", url},
+      config, start_timeout + std::chrono::seconds(30));
   if (!r)
     return make_error(r.err().code, "powering " + node_name(node) +
                                         " on through the lab's switch: " + r.err().message);

@@ -65,7 +65,8 @@ status run_cli_in_n1(const std::string& exe, std::vector<std::string> args,
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = env::run_checked(argv, input, command_timeout);
   if (!r)
-    return make_error(r.err().code, "vcube " + args[0] + " " + args[1] + " in n1: " + r.err().message);
+    return make_error(r.err().code,
+                      "vcube " + args[0] + " " + args[1] + " in n1: " + r.err().message);
   return ok_status();
 }
 
@@ -73,7 +74,8 @@ status run_cli_in_n1(const std::string& exe, std::vector<std::string> args,
 // node online. The password goes over stdin, not the command line.
 status configure_fencing(const lab_state& state, const std::string& exe) {
   if (state.switch_password.empty())
-    return make_error(errc::internal, "cannot read the switch password " + state.switch_password_file);
+    return make_error(errc::internal,
+                      "cannot read the switch password " + state.switch_password_file);
   std::vector<std::string> add = {"fence",
                                   "device",
                                   "add",
@@ -112,11 +114,11 @@ status lab_form_cluster(const lab_options& options) {
     return state.err();
   std::string exe = options.vcube_exe.empty() ? state->vcube_exe : options.vcube_exe;
   const auto& addresses = state->node_addresses;
-  auto created = run_in_node(1,
-                             {exe, "cluster", "create", "lab", "--name", node_name(1), "--address",
-                              addresses[0], "--password-file", state->password_file,
-                              "--token-ms", std::to_string(lab_token_ms)},
-                             create_timeout);
+  auto created = run_in_node(
+      1,
+      {exe, "cluster", "create", "lab", "--name", node_name(1), "--address", addresses[0],
+       "--password-file", state->password_file, "--token-ms", std::to_string(lab_token_ms)},
+      create_timeout);
   if (!created)
     return created;
   if (auto uplink = add_vm_uplink(node_config_path(1)); !uplink)

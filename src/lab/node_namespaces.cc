@@ -45,9 +45,9 @@ status create_mount_namespace(int k) {
   auto placeholder = env::write_file_atomic(mount_ns_file(k), "", 0600);
   if (!placeholder)
     return placeholder;
-  return run_all({{"unshare", "--mount=" + mount_ns_file(k), "--propagation", "private", "sh", "-c",
-                   node_mount_setup_script(), "vcube-lab-setup", node_data_dir(k),
-                   shared_images_dir}});
+  return run_all(
+      {{"unshare", "--mount=" + mount_ns_file(k), "--propagation", "private", "sh", "-c",
+        node_mount_setup_script(), "vcube-lab-setup", node_data_dir(k), shared_images_dir}});
 }
 
 }  // namespace

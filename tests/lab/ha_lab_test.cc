@@ -229,10 +229,10 @@ TEST_F(HaLab, StandbyMovesTheVmAwayAndPreferenceBringsItBack) {
 }
 
 TEST_F(HaLab, GuestPowerOffIsRestarted) {
-  auto created = call(
-      1, http::verb::put, "/api/v1/vms/flaky",
-      json{{"config", guest_config("flaky", flaky_ip, "n3", " vcube.poweroff_after=20")},
-           {"base_version", 0}});
+  auto created =
+      call(1, http::verb::put, "/api/v1/vms/flaky",
+           json{{"config", guest_config("flaky", flaky_ip, "n3", " vcube.poweroff_after=20")},
+                {"base_version", 0}});
   ASSERT_EQ(created.status, 200u) << created.body.dump();
   ASSERT_EQ(call(1, http::verb::post, "/api/v1/vms/flaky/start").status, 200u);
   // The guest powers itself off 20 s after boot; HA starts it again (boot 2).

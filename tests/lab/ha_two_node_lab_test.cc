@@ -41,9 +41,10 @@ TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
                  {"kernel",
                   {{"kernel", "vmlinux"},
                    {"initrd", "initrd.img"},
-                   {"cmdline", "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=db "
-                               "vcube.ip=" +
-                                   guest_ip + "/24"}}},
+                   {"cmdline",
+                    "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=db "
+                    "vcube.ip=" +
+                        guest_ip + "/24"}}},
                  {"ha", {{"state", "stopped"}}}};
   ASSERT_EQ(call(1, http::verb::put, "/api/v1/vms/db", json{{"config", config}}).status, 200u);
   auto started = call(1, http::verb::post, "/api/v1/vms/db/start");
@@ -56,8 +57,9 @@ TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
       << switch_log();
   // n1 was powered off by n2; n1's vcubed is gone, so nobody can fence n2
   // any more: the count is final.
-  EXPECT_EQ(count_of(switch_log(), "n2 POST /redfish/v1/Systems/n1/Actions/"
-                                   "ComputerSystem.Reset n1 ForceOff 204"),
+  EXPECT_EQ(count_of(switch_log(),
+                     "n2 POST /redfish/v1/Systems/n1/Actions/"
+                     "ComputerSystem.Reset n1 ForceOff 204"),
             1u)
       << switch_log();
   EXPECT_EQ(count_of(switch_log(), "n2 ForceOff"), 0u) << switch_log();

@@ -21,7 +21,6 @@ const std::string guest_ip = "10.231.78.50";
 // Every node's /var/lib/vcube/images (the lab shares one directory).
 const std::string images_dir = lab::shared_images_dir;
 
-
 json vm_config(const std::string& node, const std::string& extra_cmdline = "") {
   return {{"vcpus", 1},
           {"memory_mib", 256},

@@ -18,8 +18,9 @@ json ha_vm_value(const std::string& node, const std::string& state = "started") 
 json lab_device() {
   return {{"agent", "fence_redfish"},
           {"options", {{"ip", "127.0.0.1"}, {"password", "secret"}}},
-          {"nodes", {{"n1", {{"systems_uri", "/redfish/v1/Systems/n1"}}},
-                     {"n2", {{"systems_uri", "/redfish/v1/Systems/n2"}}}}}};
+          {"nodes",
+           {{"n1", {{"systems_uri", "/redfish/v1/Systems/n1"}}},
+            {"n2", {{"systems_uri", "/redfish/v1/Systems/n2"}}}}}};
 }
 
 class ha_bridge : public testing::Test {
@@ -48,7 +49,7 @@ TEST_F(ha_bridge, member_ids_become_node_names) {
 }
 
 TEST_F(ha_bridge, a_fence_device_works_until_its_monitor_fails) {
-  EXPECT_TRUE(has_working_fence_device(*s, "n1"));  // not checked yet: assumed working
+  EXPECT_TRUE(has_working_fence_device(*s, "n1"));   // not checked yet: assumed working
   EXPECT_FALSE(has_working_fence_device(*s, "n3"));  // no device covers n3
   apply({put("fence_status", "switch", {{"ok", false}, {"message", "401"}})});
   EXPECT_FALSE(has_working_fence_device(*s, "n1"));
@@ -65,7 +66,8 @@ TEST_F(ha_bridge, a_fence_device_works_until_its_monitor_fails) {
 TEST_F(ha_bridge, input_carries_nodes_vms_reports_and_requests) {
   json status = vm_status_value("n1", "running");
   status["ha_epoch"] = 4;
-  apply({put("vm_status", "web", status), put("ha_request", "web", {{"type", "move"}, {"node", "n2"}})});
+  apply({put("vm_status", "web", status),
+         put("ha_request", "web", {{"type", "move"}, {"node", "n2"}})});
   auto in = ha_input_from(*s, ha_view{"n1", {1, 2}, 5000, {{"n3", true, ""}}});
   EXPECT_EQ(in.self, "n1");
   EXPECT_EQ(in.now_ms, 5000);
@@ -84,7 +86,7 @@ TEST_F(ha_bridge, input_carries_nodes_vms_reports_and_requests) {
   EXPECT_EQ(in.vms[0].preferred_node, "n2");
   ASSERT_EQ(in.reports.size(), 1u);
   EXPECT_EQ(in.reports[0].state, ha::run_state::running);
-  EXPECT_EQ(in.reports[0].epoch, 4);
+  EXPECT_EQ(in.reports[0].ha_epoch, 4);
   ASSERT_EQ(in.move_requests.size(), 1u);
   EXPECT_EQ(in.move_requests[0].node, "n2");
   ASSERT_EQ(in.fence_results.size(), 1u);
