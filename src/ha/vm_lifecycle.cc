@@ -14,6 +14,12 @@ const char* const no_room_message = "no node with room and a working fence devic
 
 // Precondition: the VM runs nowhere. Starts it on the best node, or leaves it
 // waiting (recovering, or sticky_down for a VM bound to its node).
+// Where an administrator's start should put the VM: its preferred node, else
+// the node its definition names (where it was created or last ran).
+const std::string& start_hint(const vm_info& vm) {
+  return vm.preferred_node.empty() ? vm.node : vm.preferred_node;
+}
+
 void place(decide_context& c, const vm_info& vm, vm_record& rec, const std::string& preferred) {
   if (auto node = choose_node(c, vm, preferred)) {
     command(rec, *node, true);
@@ -170,7 +176,7 @@ void step_record(decide_context& c, const vm_info& vm, vm_record& rec) {
   switch (rec.state) {
     case vm_state::stopped:
       if (vm.wants_running) {
-        place(c, vm, rec, vm.preferred_node);
+        place(c, vm, rec, start_hint(vm));
       }
       return;
     case vm_state::starting:
@@ -220,7 +226,7 @@ void step_new(decide_context& c, const vm_info& vm) {
     set_state(rec, vm.wants_running ? vm_state::starting : vm_state::stopping, c.now_ms());
     recharge(c, vm);
   } else {
-    place(c, vm, rec, vm.preferred_node);
+    place(c, vm, rec, start_hint(vm));
   }
 }
 
