@@ -63,17 +63,23 @@ TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
             1u)
       << switch_log();
   EXPECT_EQ(count_of(switch_log(), "n2 ForceOff"), 0u) << switch_log();
+  // n2's API address is on the cut link: ask inside n2.
   EXPECT_TRUE(wait_until(
       [&] {
-        auto r = call(2, http::verb::get, "/api/v1/vms/db").body;
-        return r.value("status", json::object()).value("state", "") == "running" &&
-               r["status"].value("node", "") == "n2";
+        auto r = node_cli(2, {"vm", "show", "db"}).body;
+        return r.value("state", "") == "running" && r.value("node", "") == "n2";
       },
-      30s));
+      30s))
+      << node_cli(2, {"vm", "show", "db"}).body.dump();
   EXPECT_TRUE(guest_http(guest_ip).is_object());
   EXPECT_EQ(qemu_processes("db"), 1);
-  auto history = call(2, http::verb::get, "/api/v1/fence/history?node=n1").body;
-  ASSERT_FALSE(history["items"].empty()) << history.dump();
+  json history;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        history = node_cli(2, {"fence", "history", "--node", "n1"}).body;
+        return !history.value("items", json::array()).empty();
+      },
+      30s));
   EXPECT_TRUE(history["items"][0].value("ok", false)) << history.dump();
 
   // Healed and booted again, n1 rejoins; the VM stays on n2, once.
