@@ -160,7 +160,10 @@ status bootstrap_domain(const create_options& o) {
   using domain::change;
   domain::write_request request{domain::write_request::type::apply, {}};
   request.changes.push_back(change{change::op_type::put, "cluster", "cluster",
-                                   json{{"name", o.cluster}, {"token_ms", o.token_ms}}, 0});
+                                   json{{"name", o.cluster},
+                                        {"token_ms", o.token_ms},
+                                        {"token_coefficient_ms", o.token_coefficient_ms}},
+                                   0});
   request.changes.push_back(change{change::op_type::put, "node", o.name,
                                    json{{"id", 1}, {"addresses", {o.address}}, {"mode", "online"}},
                                    0});
@@ -264,7 +267,8 @@ status create_cluster(const create_options& o) {
     return make_error(errc::invalid_input, "the admin password needs at least 8 characters",
                       "password");
   }
-  cluster::corosync_config conf{o.cluster, 1, {{1, o.name, o.address}}, o.token_ms};
+  cluster::corosync_config conf{
+      o.cluster, 1, {{1, o.name, o.address}}, o.token_ms, o.token_coefficient_ms};
   if (auto v = cluster::validate_corosync_config(conf); !v)
     return v.err();
   if (auto s = prepare_node(); !s)

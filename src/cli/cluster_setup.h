@@ -9,11 +9,12 @@
 namespace vcube::cli {
 
 struct create_options {
-  std::string cluster;       // cluster name
-  std::string address;       // this node's interconnect address
-  std::string name;          // node name (default: the host name)
-  std::string password;      // the admin password
-  uint32_t token_ms = 3000;  // corosync's token timeout (cluster.token_ms)
+  std::string cluster;                  // cluster name
+  std::string address;                  // this node's interconnect address
+  std::string name;                     // node name (default: the host name)
+  std::string password;                 // the admin password
+  uint32_t token_ms = 3000;             // corosync's token timeout (cluster.token_ms)
+  uint32_t token_coefficient_ms = 650;  // per node beyond two (cluster.token_coefficient_ms)
 };
 
 struct join_options {

@@ -34,6 +34,10 @@ void add_cluster_commands(CLI::App& app, global_options& g, int& code) {
   c->add_option("--token-ms", create.token_ms,
                 "corosync token timeout in ms: how soon a dead node is noticed (default 3000)")
       ->check(CLI::Range(1000, 60000));
+  c->add_option("--token-coefficient-ms", create.token_coefficient_ms,
+                "added to the token timeout per node beyond two (default 650; 0: the token "
+                "timeout is exact)")
+      ->check(CLI::Range(0, 10000));
   c->callback([&code] {
     if (create.name.empty())
       create.name = default_node_name();

@@ -92,6 +92,11 @@ result<corosync_config> validate_corosync_config(const corosync_config& config) 
                        std::to_string(corosync_token_ms_max) + " ms",
                    "token_ms");
   }
+  if (config.token_coefficient_ms > corosync_token_coefficient_ms_max)
+    return invalid("token coefficient " + std::to_string(config.token_coefficient_ms) +
+                       " ms is outside 0.." + std::to_string(corosync_token_coefficient_ms_max) +
+                       " ms",
+                   "token_coefficient_ms");
   if (auto s = validate_nodes(config.nodes); !s)
     return s.err();
   corosync_config out = config;
@@ -111,6 +116,7 @@ std::string render_corosync_conf(const corosync_config& config) {
   t += "    crypto_cipher: aes256\n";
   t += "    crypto_hash: sha256\n";
   t += "    token: " + std::to_string(config.token_ms) + "\n";
+  t += "    token_coefficient: " + std::to_string(config.token_coefficient_ms) + "\n";
   t += "    interface {\n";
   t += "        linknumber: 0\n";
   t += "    }\n";

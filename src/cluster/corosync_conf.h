@@ -22,12 +22,15 @@ struct corosync_config {
   uint64_t config_version = 0;
   std::vector<corosync_node> nodes;
   uint32_t token_ms = 3000;
+  // corosync adds this per node beyond two to the token timeout (its default).
+  uint32_t token_coefficient_ms = 650;
   friend bool operator==(const corosync_config&, const corosync_config&) = default;
 };
 
 inline constexpr size_t corosync_nodes_max = 64;
 inline constexpr uint32_t corosync_token_ms_min = 1000;
 inline constexpr uint32_t corosync_token_ms_max = 60000;
+inline constexpr uint32_t corosync_token_coefficient_ms_max = 10000;
 
 // Checks every field (names, unique ids 1..65535, unique IP literals, at
 // least one node, token range) and returns the config with its nodes sorted

@@ -68,6 +68,7 @@ TEST(corosync_conf, renders_token_and_ipv6) {
   c.nodes[0].address = "fd00::1";
   std::string text = render_corosync_conf(c);
   EXPECT_NE(text.find("    token: 5000\n"), std::string::npos);
+  EXPECT_NE(text.find("    token_coefficient: 650\n"), std::string::npos);
   EXPECT_NE(text.find("        ring0_addr: fd00::1\n"), std::string::npos);
 }
 
@@ -141,6 +142,9 @@ TEST(corosync_conf_validate, refuses_empty_or_too_many_nodes_and_bad_token) {
   c = cluster_of(1);
   c.token_ms = 10;
   expect_invalid(c, "token_ms");
+  c.token_ms = 1000;
+  c.token_coefficient_ms = 20000;
+  expect_invalid(c, "token_coefficient_ms");
 }
 
 }  // namespace

@@ -230,8 +230,11 @@ void node_daemon::sync_networks() {
 // removal applied here rewrites it and reloads corosync (no restart).
 void node_daemon::sync_corosync_conf() {
   cluster::corosync_config config{node_.cluster, store_->version(), {}};
-  if (auto c = store_->get("cluster", "cluster"))
+  if (auto c = store_->get("cluster", "cluster")) {
     config.token_ms = c->value.value("token_ms", config.token_ms);
+    config.token_coefficient_ms =
+        c->value.value("token_coefficient_ms", config.token_coefficient_ms);
+  }
   bool has_self = false;
   for (const auto& o : store_->list("node")) {
     auto addresses = o.value.value("addresses", json::array());

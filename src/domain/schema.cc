@@ -103,6 +103,7 @@ status validate_cluster(const checker& c) {
       c.list("ntp_servers", is_host_or_ip, "host names or IP addresses"),
       // corosync's token timeout (corosync_conf.h bounds it the same way)
       c.integer("token_ms", 1000, 60000),
+      c.integer("token_coefficient_ms", 0, 10000),
   });
 }
 
@@ -166,8 +167,10 @@ status validate_group(const checker& c) {
 // the end of the full expression.
 status check_fields(std::string_view kind, const json& value) {
   if (kind == "cluster")
-    return reject_unknown_fields(
-        value, {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers", "token_ms"}, "");
+    return reject_unknown_fields(value,
+                                 {"name", "admin_email", "mail_relay", "dns_servers", "ntp_servers",
+                                  "token_ms", "token_coefficient_ms"},
+                                 "");
   if (kind == "node")
     return reject_unknown_fields(value, {"id", "addresses", "mode", "memory_mib", "cpus"}, "");
   if (kind == "host")
