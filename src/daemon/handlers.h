@@ -23,6 +23,10 @@ void add_vm_routes(api::router& router, context& ctx);
 result<api::principal> authenticate(context& ctx, std::string_view token);
 
 // Shared by the handlers.
+using handler_fn = awaitable<api::response> (*)(context&, api::request_context&);
+// Registers `fn` with `ctx` bound (a plain forwarding lambda, not a coroutine).
+void add_route(api::router& router, context& ctx, http::verb verb, const char* pattern,
+               api::access level, handler_fn fn);
 api::response json_response(json body, unsigned status = 200);
 // Submits a write and answers {"version": N} or the error.
 awaitable<api::response> commit(context& ctx, domain::write_request request);

@@ -235,6 +235,32 @@ awaitable<api::response> set_mode(context& ctx, api::request_context& r) {
   co_return co_await commit(ctx, std::move(request));
 }
 
+// A removed node leaves the fence devices that power it (a device that powered
+// only that node goes, with its status) and its fence record.
+std::vector<change> fencing_without(const domain::store& store, const std::string& node) {
+  std::vector<change> out;
+  for (const auto& device : store.list("fence_device")) {
+    json nodes = device.value.value("nodes", json::object());
+    if (!nodes.contains(node))
+      continue;
+    nodes.erase(node);
+    if (!nodes.empty()) {
+      json value = device.value;
+      value["nodes"] = std::move(nodes);
+      out.push_back(
+          {change::op_type::put, "fence_device", device.name, std::move(value), device.version});
+      continue;
+    }
+    out.push_back({change::op_type::remove, "fence_device", device.name, json(), device.version});
+    if (auto status = store.get("fence_status", device.name))
+      out.push_back(
+          {change::op_type::remove, "fence_status", device.name, json(), status->version});
+  }
+  if (auto fence = store.get("ha_fence", node))
+    out.push_back({change::op_type::remove, "ha_fence", node, json(), fence->version});
+  return out;
+}
+
 awaitable<api::response> remove_node(context& ctx, api::request_context& r) {
   auto node = ctx.domain.state().get("node", r.params.at("name"));
   if (!node) {
@@ -256,6 +282,8 @@ awaitable<api::response> remove_node(context& ctx, api::request_context& r) {
   write_request request{
       write_request::type::apply,
       {change{change::op_type::remove, "node", node->name, json(), node->version}}};
+  for (auto& c : fencing_without(ctx.domain.state(), node->name))
+    request.changes.push_back(std::move(c));
   co_return co_await commit(ctx, std::move(request));
 }
 

@@ -6,6 +6,11 @@
 
 namespace vcube::daemon {
 
+void add_route(api::router& router, context& ctx, http::verb verb, const char* pattern,
+               api::access level, handler_fn fn) {
+  router.add(verb, pattern, level, [&ctx, fn](api::request_context& r) { return fn(ctx, r); });
+}
+
 api::response json_response(json body, unsigned status) {
   api::response r;
   r.status = status;

@@ -454,9 +454,8 @@ awaitable<std::optional<api::response>> ha_vm_action(context& ctx, api::request_
 
 void add_ha_routes(api::router& router, context& ctx) {
   using api::access;
-  auto route = [&](http::verb verb, const char* pattern, access level,
-                   awaitable<api::response> (*fn)(context&, api::request_context&)) {
-    router.add(verb, pattern, level, [&ctx, fn](api::request_context& r) { return fn(ctx, r); });
+  auto route = [&](http::verb verb, const char* pattern, access level, handler_fn fn) {
+    add_route(router, ctx, verb, pattern, level, fn);
   };
   route(http::verb::get, "/api/v1/ha", access::authenticated, ha_status);
   route(http::verb::post, "/api/v1/vms/{name}/preference", access::admin, set_preference);

@@ -365,9 +365,8 @@ awaitable<api::response> vm_console(context& ctx, api::request_context& r,
 
 void add_vm_routes(api::router& router, context& ctx) {
   using api::access;
-  auto route = [&](http::verb verb, const char* pattern, access level,
-                   awaitable<api::response> (*fn)(context&, api::request_context&)) {
-    router.add(verb, pattern, level, [&ctx, fn](api::request_context& r) { return fn(ctx, r); });
+  auto route = [&](http::verb verb, const char* pattern, access level, handler_fn fn) {
+    add_route(router, ctx, verb, pattern, level, fn);
   };
   route(http::verb::get, "/api/v1/vms", access::authenticated, list_vms);
   route(http::verb::get, "/api/v1/vms/{name}", access::authenticated, show_vm);

@@ -78,8 +78,10 @@ TEST_F(ThreeNodeLab, FormsByCreateAndJoin) {
   EXPECT_TRUE(s["quorum"]["is_quorate"].get<bool>());
   EXPECT_EQ(s["quorum"]["expected_votes"], 3);
   ASSERT_EQ(s["nodes"].size(), 3u);
-  EXPECT_EQ(s["nodes"][0]["mode"], "online");   // n1 created the cluster
-  EXPECT_EQ(s["nodes"][1]["mode"], "standby");  // joined nodes start in standby
+  // Joined nodes start in standby; `lab up` sets them online once the lab's
+  // power switch is their fence device.
+  for (const auto& node : s["nodes"])
+    EXPECT_EQ(node["mode"], "online") << s.dump();
   EXPECT_TRUE(wait_until(converged, 20s));
 }
 
@@ -350,6 +352,9 @@ TEST_F(ThreeNodeLab, ZRemovedNodeLeavesCorosyncConfOnEveryMember) {
       },
       30s))
       << removed.body.dump();
+  auto device = lab_->node(1).call(http::verb::get, "/api/v1/fence/devices/lab-switch").body;
+  EXPECT_FALSE(device["nodes"].contains("n3")) << device.dump();
+  EXPECT_TRUE(device["nodes"].contains("n2")) << device.dump();
   for (int k : {1, 2}) {
     std::string conf;
     EXPECT_TRUE(wait_until(

@@ -4,7 +4,6 @@
 // one lab and run in order: each leaves the cluster as the next expects it.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <regex>
 
 #include "tests/lab/lab_fixture.h"
@@ -50,14 +49,9 @@ int64_t resume_counter(int k, const std::string& vm) {
 class HaLab : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (auto why = skip_reason(); !why.empty()) {
-      skip_ = why;
+    skip_ = guest_skip_reason();
+    if (!skip_.empty())
       return;
-    }
-    if (!std::filesystem::exists(guest_dir + "/vmlinux")) {
-      skip_ = "no test guest in " + guest_dir + " (scripts/build-guest " + guest_dir + ")";
-      return;
-    }
     std::string why;
     lab_ = lab_cluster::up(3, why).release();
     ASSERT_NE(lab_, nullptr) << why;
@@ -272,6 +266,11 @@ TEST_F(HaLab, BrokenFenceDeviceKeepsTheVmDownAndSaysWhy) {
       },
       120s))
       << ha_status(1).dump();
+  // No HA VM starts where a failed node could not be fenced.
+  auto refused = call(2, http::verb::post, "/api/v1/vms/flaky/start");
+  EXPECT_EQ(refused.status, 409u) << refused.body.dump();
+  EXPECT_NE(refused.body.dump().find("no working fence device"), std::string::npos)
+      << refused.body.dump();
   // The previous test left the VM on n3 (preferred); n1 is the manager.
   const std::string home = "n3";
   ASSERT_TRUE(runs_on(1, "web", home)) << ha_status(1).dump();

@@ -4,8 +4,6 @@
 // a time, powers off exactly one node, and the VM runs exactly once.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "tests/lab/lab_fixture.h"
 
 namespace vcube::labtest {
@@ -16,10 +14,8 @@ using namespace std::chrono_literals;
 const std::string guest_ip = "10.231.78.62";
 
 TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
-  if (auto why = skip_reason(); !why.empty())
+  if (auto why = guest_skip_reason(); !why.empty())
     GTEST_SKIP() << why;
-  if (!std::filesystem::exists(guest_dir + "/vmlinux"))
-    GTEST_SKIP() << "no test guest in " << guest_dir;
   std::string why;
   auto lab = lab_cluster::up(2, why);
   ASSERT_NE(lab, nullptr) << why;

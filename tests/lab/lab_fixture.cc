@@ -56,6 +56,14 @@ std::string skip_reason() {
   return {};
 }
 
+std::string guest_skip_reason() {
+  if (auto why = skip_reason(); !why.empty())
+    return why;
+  if (!std::filesystem::exists(guest_dir + "/vmlinux"))
+    return "no test guest in " + guest_dir + " (scripts/build-guest " + guest_dir + ")";
+  return "";
+}
+
 std::string install_test_guest() {
   if (!std::filesystem::exists(guest_dir + "/vmlinux"))
     return "no test guest in " + guest_dir + " (scripts/build-guest " + guest_dir + ")";

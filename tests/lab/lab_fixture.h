@@ -79,6 +79,8 @@ class lab_cluster {
 
 // The test guest (guest/README.md) built by scripts/build-guest.
 inline const std::string guest_dir = std::string(VCUBE_BINARY_DIR) + "/guest";
+// skip_reason(), or that the test guest is not built; "" when VM lab tests can run.
+std::string guest_skip_reason();
 // Copies its kernel and initrd into the lab's shared image directory (every
 // node's /var/lib/vcube/images); "" or why it cannot.
 std::string install_test_guest();

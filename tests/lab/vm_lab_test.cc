@@ -100,19 +100,13 @@ std::string console_handshake(const std::string& url, const std::string& ca_pem,
 class VmLab : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (auto why = skip_reason(); !why.empty()) {
-      skip_ = why;
+    skip_ = guest_skip_reason();
+    if (!skip_.empty())
       return;
-    }
-    if (!std::filesystem::exists(guest_dir + "/vmlinux")) {
-      skip_ = "no test guest in " + guest_dir + " (scripts/build-guest " + guest_dir + ")";
-      return;
-    }
     std::string why;
     lab_ = lab_cluster::up(2, why).release();
     ASSERT_NE(lab_, nullptr) << why;
-    auto installed = install_test_guest();
-    ASSERT_EQ(installed, "");
+    ASSERT_EQ(install_test_guest(), "");
   }
   static void TearDownTestSuite() {
     delete lab_;

@@ -70,6 +70,8 @@ TEST_F(accel_probe_qemu, payload_runs_to_its_end_under_tcg) {
 
 TEST_F(accel_probe_qemu, kvm_verdict_is_cached_and_decides_auto) {
   require_kvm();
+  if (IsSkipped())
+    return;
   auto probe = probe_acceleration(options_);
   ASSERT_TRUE(probe) << probe.err().message;
   EXPECT_TRUE(probe->kvm_present);
@@ -101,6 +103,8 @@ TEST_F(accel_probe_qemu, kvm_verdict_is_cached_and_decides_auto) {
 
 TEST_F(accel_probe_qemu, stale_cache_probes_again) {
   require_kvm();
+  if (IsSkipped())
+    return;
   accel_probe_result stale{true, true, "", "0.0.0-old", "QEMU 0.1", 1};
   ASSERT_TRUE(write_accel_probe_cache(options_.cache_file, stale));
   auto probe = probe_acceleration(options_);
@@ -113,6 +117,8 @@ TEST_F(accel_probe_qemu, stale_cache_probes_again) {
 // fails: the instruction the Linux guest died on here (lock cmpxchg16b).
 TEST_F(accel_probe_qemu, pvm_fails_the_guest_on_cmpxchg16b) {
   require_kvm();
+  if (IsSkipped())
+    return;
   if (!fs::exists("/sys/module/kvm_pvm"))
     GTEST_SKIP() << "not a PVM host";
   options_.cpu_model = "qemu64";
