@@ -9,8 +9,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-TEST(NbdFuzzCorpus, EveryInputRunsCleanly) {
-  const std::filesystem::path dir = VCUBE_SOURCE_DIR "/tests/fuzz/corpus/nbd";
+// FUZZ_CORPUS_DIR: the corpus of the target this binary is linked with;
+// FUZZ_SUITE names the test after it.
+TEST(FUZZ_SUITE, EveryInputRunsCleanly) {
+  const std::filesystem::path dir = FUZZ_CORPUS_DIR;
   size_t count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(entry.path(), std::ios::binary);

@@ -1,0 +1,112 @@
+// The replication protocol between the two vcube-esand of a mirrored volume
+// (docs/esan.md, "Replication protocol"): frames over one TCP connection per
+// volume, big endian like NBD. Pure codec: encode_* build frames, and
+// frame_decoder takes bytes as they arrive and hands out validated frames, or
+// an error after which the connection must be closed. Nothing it is fed can
+// make it buffer more than one maximal frame.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/error.h"
+#include "esan/generations.h"
+
+namespace vcube::esan::repl {
+
+inline constexpr uint32_t magic = 0x56435231;  // "VCR1"
+inline constexpr uint32_t protocol_version = 1;
+inline constexpr size_t header_bytes = 20;            // magic, type, flags, seq, payload length
+inline constexpr uint32_t data_bytes_max = 1u << 20;  // one write or resync block
+inline constexpr uint32_t bitmap_bytes_max = 1u << 20;
+inline constexpr size_t volume_name_max = 63;
+inline constexpr uint32_t sector_bytes = 512;  // offsets and lengths are multiples
+
+enum class frame_type : uint16_t {
+  hello = 1,      // who I am and what I hold
+  write = 2,      // offset + data; flag fua
+  write_ack = 3,  // status for seq
+  flush = 4,
+  flush_ack = 5,     // status for seq
+  trim = 6,          // offset + length
+  write_zeroes = 7,  // offset + length
+  bitmap = 8,        // first word index + bitmap words (the resync source sends its bitmap)
+  resync_data = 9,   // offset + data, copied by a resync
+  resync_ack = 10,   // status for seq
+  ping = 11,
+  pong = 12,
+  goodbye = 13,  // a reason, then the sender closes
+};
+
+inline constexpr uint16_t flag_fua = 1;
+
+struct hello {
+  std::string volume;  // 1..63 of a-z 0-9 . _ -
+  uint64_t size_bytes = 0;
+  uint32_t region_bytes = 0;
+  bool is_primary = false;
+  bool is_consistent = false;
+  generations gens;
+  uint32_t version = protocol_version;
+};
+struct data_block {  // write, resync_data
+  uint64_t offset = 0;
+  std::string data;  // a multiple of sector_bytes, 1 sector .. data_bytes_max
+};
+struct extent {  // trim, write_zeroes
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+struct ack {            // write_ack, flush_ack, resync_ack
+  uint32_t status = 0;  // 0, or an errno value
+};
+struct bitmap_part {
+  uint64_t first_word = 0;
+  std::string words;  // 64-bit little-endian words, as region_bitmap encodes them
+};
+struct goodbye {
+  std::string reason;  // at most 1024 bytes
+};
+struct empty {};  // flush, ping, pong
+
+using payload = std::variant<hello, data_block, extent, ack, bitmap_part, goodbye, empty>;
+
+struct frame {
+  frame_type type = frame_type::ping;
+  uint16_t flags = 0;
+  uint64_t seq = 0;
+  payload body = empty{};
+};
+
+// What the decoder checks offsets against (0 size: before the hello).
+struct volume_limits {
+  uint64_t size_bytes = 0;
+  uint32_t region_bytes = 0;  // 0: unknown (bitmaps are checked against 4 KiB regions)
+};
+
+std::string encode(const frame& f);
+
+class frame_decoder {
+ public:
+  explicit frame_decoder(volume_limits limits = {}) : limits_(limits) {}
+  void set_limits(volume_limits limits) { limits_ = limits; }
+  // Appends what arrived. Returns an error (close the connection) as soon as
+  // a header is bad, without waiting for its payload.
+  status feed(std::string_view bytes);
+  // The next complete frame, validated; nullopt until one is complete. After
+  // an error, always that error.
+  result<std::optional<frame>> next();
+  size_t buffered() const { return buffer_.size(); }
+
+ private:
+  volume_limits limits_;
+  std::string buffer_;
+  std::optional<error> failed_;
+};
+
+const char* to_string(frame_type t);
+
+}  // namespace vcube::esan::repl
