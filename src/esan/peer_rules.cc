@@ -1,0 +1,67 @@
+#include "esan/peer_rules.h"
+
+namespace vcube::esan {
+namespace {
+
+connect_verdict refuse(std::string reason, bool is_split_brain = false) {
+  return {connect_action::refuse, false, is_split_brain, std::move(reason)};
+}
+
+}  // namespace
+
+connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self,
+                              const repl::hello& peer) {
+  if (peer.volume != volume)
+    return refuse("the peer serves volume '" + peer.volume + "', not '" + volume + "'");
+  if (peer.size_bytes != self.size_bytes)
+    return refuse("the sides differ in size (" + std::to_string(self.size_bytes) + " and " +
+                  std::to_string(peer.size_bytes) + " bytes): grow both first");
+  if (peer.region_bytes != self.region_bytes)
+    return refuse("the sides differ in region size");
+  if (peer.is_primary && self.role == volume_role::primary)
+    return refuse("both sides are primary; demote one before they connect");
+  auto c = compare_generations(self.gens, peer.gens);
+  switch (c.decision) {
+    case sync_decision::none:
+      if (self.gens.current == 0)
+        return refuse("a new volume: start its initial sync on the side that holds the data");
+      if (!self.is_consistent && peer.is_consistent)
+        return {connect_action::resync_target, true, false,
+                "this side is inconsistent (an interrupted full sync): receiving every region"};
+      if (self.is_consistent && !peer.is_consistent)
+        return {connect_action::resync_source, true, false,
+                "the peer is inconsistent (an interrupted full sync): sending every region"};
+      return {connect_action::established, false, false, c.reason};
+    case sync_decision::source_bitmap:
+      return {connect_action::resync_source, false, false, c.reason};
+    case sync_decision::target_bitmap:
+      return {connect_action::resync_target, false, false, c.reason};
+    case sync_decision::source_full:
+      return {connect_action::resync_source, true, false, c.reason};
+    case sync_decision::target_full:
+      return {connect_action::resync_target, true, false, c.reason};
+    case sync_decision::split_brain:
+      return refuse("split brain: " + c.reason +
+                        "; choose the side whose data to discard (vcube disk resolve-split-brain)",
+                    true);
+    case sync_decision::unrelated_data:
+      return refuse("unrelated data: " + c.reason);
+  }
+  return refuse("unknown generation comparison");
+}
+
+status can_promote(const volume_meta& self, const role_request& request) {
+  if (self.role == volume_role::primary)
+    return ok_status();
+  if (request.is_resync_target || !self.is_consistent)
+    return make_error(errc::conflict,
+                      "this side's data is inconsistent until its resync finishes; promote the "
+                      "other side");
+  if (request.is_connected && request.is_peer_primary && !request.allow_two_primaries)
+    return make_error(errc::conflict,
+                      "the peer is primary and connected; demote it first (two primaries only "
+                      "during a live migration's hand-over)");
+  return ok_status();
+}
+
+}  // namespace vcube::esan
