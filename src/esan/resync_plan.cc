@@ -59,21 +59,32 @@ std::vector<uint64_t> resync_plan::next(int64_t now_ms) {
 }
 
 void resync_plan::done(uint64_t region) {
-  if (in_flight_.erase(region))
+  if (!in_flight_.erase(region))
+    return;
+  if (rewritten_.erase(region))
+    scan_ = std::min(scan_, region);  // written while in flight: the copy may be old
+  else
     bitmap_.clear(region);
 }
 
 void resync_plan::failed(uint64_t region) {
   if (in_flight_.erase(region))
     scan_ = std::min(scan_, region);
+  rewritten_.erase(region);
 }
 
 void resync_plan::mark(uint64_t offset, uint64_t length) {
   uint64_t before = bitmap_.count();
   bitmap_.mark(offset, length);
   total_bytes_ += (bitmap_.count() - before) * bitmap_.region_bytes();
-  if (bitmap_.count() != before)
-    scan_ = std::min(scan_, offset / bitmap_.region_bytes());
+  if (length == 0 || offset >= bitmap_.volume_bytes())
+    return;
+  uint64_t end =
+      length > bitmap_.volume_bytes() - offset ? bitmap_.volume_bytes() : offset + length;
+  for (uint64_t r = offset / bitmap_.region_bytes(); r <= (end - 1) / bitmap_.region_bytes(); ++r)
+    if (in_flight_.count(r))
+      rewritten_.insert(r);
+  scan_ = std::min(scan_, offset / bitmap_.region_bytes());
 }
 
 uint64_t resync_plan::cursor() const {

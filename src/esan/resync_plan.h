@@ -34,7 +34,8 @@ class resync_plan {
   void done(uint64_t region);
   // The region failed (connection lost mid-flight): it stays set, sent again later.
   void failed(uint64_t region);
-  // A write to regions being resynced while the resync runs: they are set again.
+  // A write to regions being resynced while the resync runs: they are set
+  // again, and one in flight is sent again after its ack (its copy may be older).
   void mark(uint64_t offset, uint64_t length);
 
   bool is_finished() const { return bitmap_.count() == 0; }
@@ -52,6 +53,7 @@ class resync_plan {
   resync_options options_;
   uint64_t scan_ = 0;  // the next region the walk looks at
   std::set<uint64_t> in_flight_;
+  std::set<uint64_t> rewritten_;  // in flight and written since it was read: send again
   uint64_t total_bytes_ = 0;
   double tokens_ = 0;
   int64_t last_ms_ = 0;

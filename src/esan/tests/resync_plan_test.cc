@@ -46,7 +46,11 @@ TEST(resync_plan, a_failed_region_is_sent_again_and_a_new_write_is_copied_too) {
   plan.done(2);
   plan.mark(50ull * region + 10, 100);  // the application wrote there meanwhile
   EXPECT_EQ(plan.next(0), (std::vector<uint64_t>{1, 50}));
+  plan.mark(50ull * region, 1);  // written again while its copy is in flight
   plan.done(1);
+  plan.done(50);
+  EXPECT_FALSE(plan.is_finished());
+  EXPECT_EQ(plan.next(0), (std::vector<uint64_t>{50}));
   plan.done(50);
   EXPECT_TRUE(plan.is_finished());
   EXPECT_EQ(plan.percent(), 100);
