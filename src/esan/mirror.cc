@@ -1,0 +1,539 @@
+#include "esan/mirror.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+namespace vcube::esan {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto ack_timeout = 30s;
+constexpr auto hello_timeout_s = 10;
+constexpr auto resync_idle_wait = 20ms;  // pacing: the rate limit's next token
+
+uint64_t fresh_id() {
+  static std::mutex mutex;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard lock(mutex);
+  uint64_t id = 0;
+  while (id == 0)
+    id = rng();
+  return id;
+}
+
+status write_all(int fd, const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return make_error(errc::unavailable, std::string("send to the peer: ") + strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return ok_status();
+}
+
+// Reads frames until one is complete (the hello), within the socket's timeout.
+result<repl::frame> read_one(int fd, repl::frame_decoder& decoder) {
+  char buf[4096];
+  while (true) {
+    auto f = decoder.next();
+    if (!f)
+      return f.err();
+    if (*f)
+      return std::move(**f);
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return make_error(errc::unavailable, "the peer closed before its hello");
+    if (auto s = decoder.feed(std::string_view(buf, static_cast<size_t>(n))); !s)
+      return s.err();
+  }
+}
+
+std::span<const std::byte> as_bytes(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+}  // namespace
+
+mirror::mirror(std::string volume, std::unique_ptr<file_backend> data,
+               std::unique_ptr<meta_file> meta, resync_options resync)
+    : volume_(std::move(volume)),
+      limits_({meta->meta().size_bytes, meta->meta().region_bytes}),
+      data_(std::move(data)),
+      meta_(std::move(meta)),
+      resync_options_(resync) {}
+
+result<std::unique_ptr<mirror>> mirror::open(std::string volume, const std::string& data_path,
+                                             const std::string& meta_path, resync_options resync) {
+  auto data = file_backend::open(data_path, false);
+  if (!data)
+    return data.err();
+  auto meta = meta_file::open(meta_path);
+  if (!meta)
+    return meta.err();
+  if ((*data)->size_bytes() < (*meta)->meta().size_bytes)
+    return make_error(errc::invalid_input, data_path + " is smaller than the volume's " +
+                                               std::to_string((*meta)->meta().size_bytes) +
+                                               " bytes");
+  return std::unique_ptr<mirror>(
+      new mirror(std::move(volume), std::move(*data), std::move(*meta), resync));
+}
+
+mirror::~mirror() {
+  detach_peer();
+}
+
+volume_meta mirror::meta() const {
+  std::lock_guard lock(mutex_);
+  return meta_->meta();
+}
+
+repl::hello mirror::my_hello() const {
+  volume_meta m = meta();
+  repl::hello h;
+  h.volume = volume_;
+  h.size_bytes = m.size_bytes;
+  h.region_bytes = m.region_bytes;
+  h.is_primary = m.role == volume_role::primary;
+  h.is_consistent = m.is_consistent;
+  h.gens = m.gens;
+  return h;
+}
+
+result<connect_verdict> mirror::attach_peer(int fd) {
+  {
+    std::unique_lock lock(mutex_);
+    if (fd_ >= 0) {
+      ::close(fd);
+      return make_error(errc::conflict, "volume " + volume_ + " already has its peer attached");
+    }
+  }
+  // The threads of an earlier connection have ended (peer_lost ran).
+  if (receiver_.joinable())
+    receiver_.join();
+  if (resyncer_.joinable())
+    resyncer_.join();
+  timeval limit{.tv_sec = hello_timeout_s, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  repl::frame_decoder decoder(limits_);
+  auto sent = write_all(fd, repl::encode({repl::frame_type::hello, 0, 0, my_hello()}));
+  auto peer = sent ? read_one(fd, decoder) : result<repl::frame>(sent.err());
+  const repl::hello* hello = peer ? std::get_if<repl::hello>(&peer->body) : nullptr;
+  if (!hello) {
+    ::close(fd);
+    std::string why = peer ? "the peer's first frame is not a hello" : peer.err().message;
+    std::lock_guard lock(mutex_);
+    message_ = why;
+    return make_error(errc::unavailable, why);
+  }
+  std::unique_lock lock(mutex_);
+  auto verdict = on_peer_hello(volume_, meta_->meta(), *hello);
+  message_ = verdict.reason;
+  is_split_brain_ = verdict.is_split_brain;
+  if (verdict.action == connect_action::refuse) {
+    ::close(fd);
+    return verdict;
+  }
+  timeval none{.tv_sec = 0, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  fd_ = fd;
+  peer_is_primary_ = hello->is_primary;
+  is_stopping_ = false;
+  is_established_ = true;
+  is_resync_target_ = verdict.action == connect_action::resync_target;
+  is_resync_source_ = verdict.action == connect_action::resync_source;
+  percent_ = is_resync_source_ || is_resync_target_ ? 0 : 100;
+  if (is_resync_target_) {
+    volume_meta m = meta_->meta();
+    m.is_consistent = false;
+    if (auto s = meta_->set_meta(m); !s)
+      message_ = s.err().message;
+  }
+  if (is_resync_source_) {
+    region_bitmap bits = meta_->bitmap();
+    if (verdict.is_full)
+      bits.mark_all();
+    plan_.emplace(std::move(bits), meta_->meta().resync_cursor, resync_options_,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+    resyncer_ = std::thread([this] { resync_loop(); });
+  }
+  // Frames the decoder already holds beyond the hello are none: the peer
+  // waits for our hello's answer only in its own attach, which sends nothing else.
+  receiver_ = std::thread([this, fd] { receive_loop(fd); });
+  return verdict;
+}
+
+void mirror::detach_peer() {
+  {
+    std::lock_guard lock(mutex_);
+    is_stopping_ = true;
+    if (fd_ >= 0)
+      ::shutdown(fd_, SHUT_RDWR);
+    changed_.notify_all();
+  }
+  if (receiver_.joinable())
+    receiver_.join();
+  if (resyncer_.joinable())
+    resyncer_.join();
+}
+
+status mirror::promote(bool allow_two_primaries) {
+  std::lock_guard lock(mutex_);
+  role_request request{fd_ >= 0, peer_is_primary_, allow_two_primaries, is_resync_target_};
+  if (auto s = can_promote(meta_->meta(), request); !s)
+    return s;
+  volume_meta m = meta_->meta();
+  m.role = volume_role::primary;
+  return meta_->set_meta(m);
+}
+
+status mirror::demote() {
+  std::lock_guard lock(mutex_);
+  volume_meta m = meta_->meta();
+  m.role = volume_role::secondary;
+  return meta_->set_meta(m);
+}
+
+mirror_status mirror::status_now() const {
+  std::lock_guard lock(mutex_);
+  const volume_meta& m = meta_->meta();
+  mirror_status s;
+  s.is_connected = fd_ >= 0;
+  s.role = m.role == volume_role::primary ? "primary" : "secondary";
+  s.disk_state = is_split_brain_     ? "SplitBrain"
+                 : is_resync_source_ ? "SyncSource"
+                 : is_resync_target_ ? "SyncTarget"
+                 : !m.is_consistent  ? "Inconsistent"
+                                     : "UpToDate";
+  s.percent = percent_;
+  s.message = message_;
+  s.resynced_bytes = resynced_bytes_;
+  return s;
+}
+
+// ---------------------------------------------------------------- data path
+
+status mirror::read(uint64_t offset, std::span<std::byte> out) {
+  return data_->read(offset, out);
+}
+
+status mirror::send_frame(const repl::frame& f) {
+  std::lock_guard send_lock(send_mutex_);
+  int fd;
+  {
+    std::lock_guard lock(mutex_);
+    fd = fd_;
+  }
+  if (fd < 0)
+    return make_error(errc::unavailable, "no peer");
+  return write_all(fd, repl::encode(f));
+}
+
+std::optional<uint64_t> mirror::start_replicate(repl::frame f) {
+  {
+    std::lock_guard lock(mutex_);
+    if (fd_ < 0 || !is_established_)
+      return std::nullopt;
+    f.seq = next_seq_++;
+    pending_[f.seq] = std::nullopt;
+  }
+  if (send_frame(f))
+    return f.seq;
+  std::lock_guard lock(mutex_);
+  pending_.erase(f.seq);
+  return std::nullopt;
+}
+
+std::optional<status> mirror::wait_replicated(std::optional<uint64_t> seq) {
+  if (!seq)
+    return std::nullopt;
+  std::unique_lock lock(mutex_);
+  bool is_answered = changed_.wait_for(lock, ack_timeout,
+                                       [&] { return pending_.at(*seq).has_value() || fd_ < 0; });
+  auto answer = pending_.at(*seq);
+  pending_.erase(*seq);
+  if (!is_answered && fd_ >= 0) {
+    lock.unlock();
+    peer_lost("the peer did not acknowledge a write within 30 s");
+  }
+  return answer;
+}
+
+status mirror::track(uint64_t offset, uint64_t length, std::optional<status> replicated) {
+  if (replicated && *replicated)
+    return ok_status();
+  // The peer does not have it: the region goes into the bitmap, and the
+  // generations record that this side moved on, before the write is acknowledged.
+  std::lock_guard lock(mutex_);
+  if (meta_->meta().gens.bitmap == 0 && meta_->meta().gens.current != 0) {
+    volume_meta m = meta_->meta();
+    m.gens = on_peer_lost(m.gens, fresh_id());
+    if (auto s = meta_->set_meta(m); !s)
+      return s;
+  }
+  return meta_->mark(offset, length);
+}
+
+bool mirror::is_primary() const {
+  std::lock_guard lock(mutex_);
+  return meta_->meta().role == volume_role::primary;
+}
+
+status mirror::write(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
+  if (!is_primary())
+    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+  repl::frame f{repl::frame_type::write, is_fua ? repl::flag_fua : uint16_t(0), 0,
+                repl::data_block{
+                    offset, std::string(reinterpret_cast<const char*>(data.data()), data.size())}};
+  auto seq = start_replicate(std::move(f));
+  auto local = data_->write(offset, data, is_fua);
+  auto replicated = wait_replicated(seq);
+  {
+    std::lock_guard lock(mutex_);
+    if (plan_)
+      plan_->mark(offset, data.size());  // a copy in flight may be older than this
+  }
+  if (!local) {
+    (void)track(offset, data.size(), std::nullopt);  // the sides may differ now
+    return local;
+  }
+  return track(offset, data.size(), replicated);
+}
+
+status mirror::flush() {
+  auto seq = start_replicate({repl::frame_type::flush, 0, 0, repl::empty{}});
+  auto local = data_->flush();
+  (void)wait_replicated(seq);  // a lost peer's writes are in the bitmap already
+  return local;
+}
+
+status mirror::trim(uint64_t offset, uint64_t length, bool is_fua) {
+  if (!is_primary())
+    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+  auto seq = start_replicate({repl::frame_type::trim, 0, 0, repl::extent{offset, length}});
+  auto local = data_->trim(offset, length, is_fua);
+  auto replicated = wait_replicated(seq);
+  return local ? track(offset, length, replicated) : local;
+}
+
+status mirror::write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) {
+  if (!is_primary())
+    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+  auto seq = start_replicate({repl::frame_type::write_zeroes, 0, 0, repl::extent{offset, length}});
+  auto local = data_->write_zeroes(offset, length, may_punch, is_fua);
+  auto replicated = wait_replicated(seq);
+  return local ? track(offset, length, replicated) : local;
+}
+
+// ---------------------------------------------------------------- the peer's frames
+
+void mirror::receive_loop(int fd) {
+  repl::frame_decoder decoder(limits_);
+  std::string buf(64 * 1024, '\0');
+  std::string why = "the peer closed the connection";
+  while (true) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n < 0)
+        why = std::string("receive from the peer: ") + strerror(errno);
+      break;
+    }
+    auto fed = decoder.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+    bool is_bad = !fed;
+    while (!is_bad) {
+      auto f = decoder.next();
+      if (!f) {
+        is_bad = true;
+        why = f.err().message;
+        break;
+      }
+      if (!*f)
+        break;
+      on_frame(**f);
+    }
+    if (is_bad) {
+      if (!fed)
+        why = fed.err().message;
+      break;
+    }
+  }
+  peer_lost(why);
+  std::lock_guard send_lock(send_mutex_);  // nobody sends on it any more
+  ::close(fd);
+}
+
+void mirror::on_frame(const repl::frame& f) {
+  using repl::frame_type;
+  switch (f.type) {
+    case frame_type::write_ack:
+    case frame_type::flush_ack:
+    case frame_type::resync_ack: {
+      uint32_t code = std::get<repl::ack>(f.body).status;
+      std::lock_guard lock(mutex_);
+      if (auto it = pending_.find(f.seq); it != pending_.end())
+        it->second = code == 0 ? ok_status()
+                               : status(make_error(errc::unavailable, "the peer's disk failed: " +
+                                                                          std::to_string(code)));
+      changed_.notify_all();
+      return;
+    }
+    case frame_type::hello: {
+      // The resync source's last word: this side now holds its data.
+      const auto& h = std::get<repl::hello>(f.body);
+      std::lock_guard lock(mutex_);
+      if (!is_resync_target_ || !h.is_consistent)
+        return;
+      volume_meta m = meta_->meta();
+      m.gens = on_resync_done_target(h.gens);
+      m.is_consistent = true;
+      m.resync_cursor = 0;
+      if (auto s = meta_->set_meta(m); !s)
+        message_ = s.err().message;
+      is_resync_target_ = false;
+      percent_ = 100;
+      peer_is_primary_ = h.is_primary;
+      return;
+    }
+    case frame_type::ping:
+      (void)send_frame({frame_type::pong, 0, f.seq, repl::empty{}});
+      return;
+    case frame_type::goodbye: {
+      std::lock_guard lock(mutex_);
+      message_ = "the peer said goodbye: " + std::get<repl::goodbye>(f.body).reason;
+      return;
+    }
+    case frame_type::pong:
+    case frame_type::bitmap:
+      return;
+    default:
+      apply_from_peer(f);
+  }
+}
+
+// write, trim, write_zeroes, flush and resync_data from the peer: applied
+// here, then acknowledged with the result (protocol C: after the local I/O).
+void mirror::apply_from_peer(const repl::frame& f) {
+  using repl::frame_type;
+  status done = ok_status();
+  bool is_primary_here = is_primary();
+  if (is_primary_here && f.type != frame_type::resync_data) {
+    done = make_error(errc::forbidden, "both sides primary");
+  } else if (const auto* d = std::get_if<repl::data_block>(&f.body)) {
+    done = data_->write(d->offset, as_bytes(d->data), (f.flags & repl::flag_fua) != 0);
+  } else if (const auto* e = std::get_if<repl::extent>(&f.body)) {
+    done = f.type == frame_type::trim ? data_->trim(e->offset, e->length, false)
+                                      : data_->write_zeroes(e->offset, e->length, false, false);
+  } else if (f.type == frame_type::flush) {
+    done = data_->flush();
+  }
+  frame_type answer = f.type == frame_type::resync_data ? frame_type::resync_ack
+                      : f.type == frame_type::flush     ? frame_type::flush_ack
+                                                        : frame_type::write_ack;
+  (void)send_frame({answer, 0, f.seq, repl::ack{done ? 0u : uint32_t(EIO)}});
+}
+
+void mirror::peer_lost(const std::string& why) {
+  std::lock_guard lock(mutex_);
+  if (fd_ < 0)
+    return;
+  ::shutdown(fd_, SHUT_RDWR);
+  fd_ = -1;
+  is_established_ = false;
+  peer_is_primary_ = false;
+  if (!is_stopping_)
+    message_ = why;
+  if (is_resync_source_)
+    (void)meta_->flush_bitmap();
+  is_resync_source_ = false;
+  is_resync_target_ = false;  // its metadata still says inconsistent
+  changed_.notify_all();
+}
+
+// ---------------------------------------------------------------- resync source
+
+void mirror::resync_loop() {
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  std::string buf;
+  while (true) {
+    std::vector<uint64_t> regions;
+    {
+      std::unique_lock lock(mutex_);
+      if (fd_ < 0 || is_stopping_ || !plan_)
+        break;
+      if (plan_->is_finished())
+        break;
+      regions = plan_->next(now_ms());
+      percent_ = plan_->percent();
+      if (regions.empty()) {
+        changed_.wait_for(lock, resync_idle_wait);
+        continue;
+      }
+    }
+    std::vector<std::pair<uint64_t, std::optional<uint64_t>>> sent;
+    for (uint64_t r : regions) {
+      uint64_t offset = r * limits_.region_bytes;
+      uint64_t length = std::min<uint64_t>(limits_.region_bytes, limits_.size_bytes - offset);
+      buf.assign(length, '\0');
+      auto got = data_->read(offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
+      std::optional<uint64_t> seq;
+      if (got)
+        seq = start_replicate({repl::frame_type::resync_data, 0, 0, repl::data_block{offset, buf}});
+      sent.emplace_back(r, seq);
+    }
+    for (auto& [r, seq] : sent) {
+      auto answer = wait_replicated(seq);
+      std::lock_guard lock(mutex_);
+      if (!plan_)
+        break;
+      if (answer && *answer) {
+        resynced_bytes_ +=
+            std::min<uint64_t>(limits_.region_bytes, limits_.size_bytes - r * limits_.region_bytes);
+        plan_->done(r);
+        if (!plan_->bitmap().is_set(r))
+          meta_->clear(r);
+      } else {
+        plan_->failed(r);
+      }
+    }
+  }
+  std::unique_lock lock(mutex_);
+  bool is_finished = plan_ && plan_->is_finished() && fd_ >= 0;
+  plan_.reset();
+  if (!is_finished)
+    return;
+  // Done: the bitmap is clean on disk, the tracked generation goes to
+  // history, and the target learns it from our hello.
+  (void)meta_->flush_bitmap();
+  volume_meta m = meta_->meta();
+  m.gens = on_resync_done_source(m.gens);
+  m.resync_cursor = 0;
+  if (auto s = meta_->set_meta(m); !s)
+    message_ = s.err().message;
+  is_resync_source_ = false;
+  percent_ = 100;
+  lock.unlock();
+  repl::hello h = my_hello();
+  h.is_consistent = true;
+  (void)send_frame({repl::frame_type::hello, 0, 0, h});
+}
+
+}  // namespace vcube::esan

@@ -1,0 +1,117 @@
+// A mirrored volume (docs/esan.md, "Mirror"): a backend over the local data
+// file and its metadata file, replicating to the peer, protocol C. A write is
+// acknowledged when it is on the local file and the peer has acknowledged
+// it; while no peer is attached the written regions are marked in the
+// persistent bitmap first. When a peer attaches, the hello exchange and
+// peer_rules decide: replicate, resync (this side sends, or receives) or
+// refuse. Reads are local.
+//
+// Threads: the NBD server calls the backend methods from its workers; one
+// receiver thread per attached peer reads its frames; one resync thread
+// runs while this side is a resync source. The pure parts are the codecs,
+// generations, peer_rules and resync_plan.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "esan/file_backend.h"
+#include "esan/meta_file.h"
+#include "esan/peer_rules.h"
+#include "esan/repl_protocol.h"
+#include "esan/resync_plan.h"
+
+namespace vcube::esan {
+
+struct mirror_status {
+  bool is_connected = false;
+  std::string role;             // primary | secondary
+  std::string disk_state;       // UpToDate | Inconsistent | SyncSource | SyncTarget | SplitBrain
+  int percent = 100;            // resync progress
+  std::string message;          // why the last peer was refused or lost
+  uint64_t resynced_bytes = 0;  // sent as resync data since this mirror was opened
+};
+
+class mirror final : public backend {
+ public:
+  static result<std::unique_ptr<mirror>> open(std::string volume, const std::string& data_path,
+                                              const std::string& meta_path,
+                                              resync_options resync = {});
+  ~mirror() override;
+  mirror(const mirror&) = delete;
+  mirror& operator=(const mirror&) = delete;
+
+  // Takes a connected stream socket to the peer (whichever side dialled),
+  // exchanges hellos and acts on the verdict; the verdict is returned (a
+  // refused peer's socket is closed).
+  result<connect_verdict> attach_peer(int fd);
+  // Closes the peer connection (as if it was lost) and waits for its threads.
+  void detach_peer();
+
+  status promote(bool allow_two_primaries = false);
+  status demote();
+  mirror_status status_now() const;
+  volume_meta meta() const;  // a copy, consistent
+
+  uint64_t size_bytes() const override { return data_->size_bytes(); }
+  bool is_read_only() const override { return false; }
+  status read(uint64_t offset, std::span<std::byte> out) override;
+  status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) override;
+  status flush() override;
+  status trim(uint64_t offset, uint64_t length, bool is_fua) override;
+  status write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) override;
+
+ private:
+  mirror(std::string volume, std::unique_ptr<file_backend> data, std::unique_ptr<meta_file> meta,
+         resync_options resync);
+
+  repl::hello my_hello() const;
+  bool is_primary() const;
+  // Sends `f` to the peer (nullopt: no peer), then wait_replicated() for its
+  // ack; nullopt when the peer is lost meanwhile: the caller then marks the
+  // range in the bitmap.
+  std::optional<uint64_t> start_replicate(repl::frame f);
+  std::optional<status> wait_replicated(std::optional<uint64_t> seq);
+  // The local write is done and the peer did not take it: mark it.
+  status track(uint64_t offset, uint64_t length, std::optional<status> replicated);
+  status send_frame(const repl::frame& f);
+  void receive_loop(int fd);
+  void on_frame(const repl::frame& f);
+  void apply_from_peer(const repl::frame& f);
+  void resync_loop();
+  void peer_lost(const std::string& why);
+
+  const std::string volume_;
+  const repl::volume_limits limits_;  // size and region size never change while open
+  std::unique_ptr<file_backend> data_;
+  std::unique_ptr<meta_file> meta_;
+  resync_options resync_options_;
+
+  mutable std::mutex mutex_;  // everything below
+  std::condition_variable changed_;
+  int fd_ = -1;
+  bool is_established_ = false;  // replicate writes to the peer
+  bool is_resync_target_ = false;
+  bool is_resync_source_ = false;
+  bool is_stopping_ = false;
+  int percent_ = 100;
+  uint64_t resynced_bytes_ = 0;
+  std::string message_;
+  bool is_split_brain_ = false;
+  bool peer_is_primary_ = false;
+  uint64_t next_seq_ = 1;
+  std::map<uint64_t, std::optional<status>> pending_;  // seq → ack (nullopt: waiting)
+  std::optional<resync_plan> plan_;                    // while this side is a resync source
+  std::mutex send_mutex_;
+  std::thread receiver_;
+  std::thread resyncer_;
+};
+
+}  // namespace vcube::esan
