@@ -1,5 +1,6 @@
 #include "esan/esand_config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -106,8 +107,45 @@ result<tcp_endpoint> parse_tcp_endpoint(std::string_view text) {
   return tcp_endpoint{std::string(address), static_cast<uint16_t>(port)};
 }
 
+result<mirror_config> parse_mirror_flag(std::string_view text) {
+  mirror_config m;
+  auto bad = [&](const std::string& why) {
+    return make_error(errc::invalid_input, "--mirror " + std::string(text) + ": " + why, "mirror");
+  };
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t comma = std::min(text.find(',', at), text.size());
+    std::string_view part = text.substr(at, comma - at);
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos || eq == 0 || eq + 1 == part.size())
+      return bad("expected key=value, got '" + std::string(part) + "'");
+    std::string key(part.substr(0, eq));
+    std::string_view value = part.substr(eq + 1);
+    if (key == "name") {
+      m.name = value;
+    } else if (key == "data") {
+      m.data_path = value;
+    } else if (key == "meta") {
+      m.meta_path = value;
+    } else if (key == "listen" || key == "peer") {
+      auto endpoint = parse_tcp_endpoint(value);
+      if (!endpoint)
+        return bad(endpoint.err().message);
+      (key == "listen" ? m.listen : m.peer) = *endpoint;
+    } else {
+      return bad("unknown key '" + key + "' (name, data, meta, listen, peer)");
+    }
+    at = comma + 1;
+  }
+  if (m.name.empty() || m.data_path.empty() || m.meta_path.empty())
+    return bad("name, data and meta are required");
+  if (m.listen.has_value() == m.peer.has_value())
+    return bad("give listen (this side waits for the peer) or peer (this side dials it)");
+  return m;
+}
+
 status validate(const esand_config& c) {
-  if (c.exports.empty())
+  if (c.exports.empty() && c.mirrors.empty())
     return make_error(errc::invalid_input, "nothing to serve: give at least one export", "exports");
   if (c.unix_paths.empty() && c.tcp_endpoints.empty())
     return make_error(errc::invalid_input,
@@ -120,6 +158,10 @@ status validate(const esand_config& c) {
       return make_error(errc::invalid_input, "export '" + e.name + "' is given twice",
                         "exports.name");
   }
+  for (const auto& m : c.mirrors)
+    if (!names.insert(m.name).second)
+      return make_error(errc::invalid_input, "export '" + m.name + "' is given twice",
+                        "mirrors.name");
   return ok_status();
 }
 

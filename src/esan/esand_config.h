@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,8 +26,19 @@ struct tcp_endpoint {
   uint16_t port = 0;
 };
 
+// A mirrored volume (mirror.h): served like an export, replicated to the
+// peer esand. Exactly one side listens for the peer, the other dials it.
+struct mirror_config {
+  std::string name;
+  std::string data_path;
+  std::string meta_path;
+  std::optional<tcp_endpoint> listen;
+  std::optional<tcp_endpoint> peer;
+};
+
 struct esand_config {
   std::vector<export_config> exports;
+  std::vector<mirror_config> mirrors;
   std::vector<std::string> unix_paths;
   std::vector<tcp_endpoint> tcp_endpoints;
 };
@@ -37,7 +49,10 @@ result<esand_config> parse_config_json(std::string_view text);
 result<export_config> parse_export_flag(std::string_view text, bool is_read_only);
 // "address:port" or "[v6address]:port" (the --tcp flag).
 result<tcp_endpoint> parse_tcp_endpoint(std::string_view text);
-// At least one export and one listener; export names unique, non-empty, <= 4096 bytes.
+// "name=N,data=PATH,meta=PATH,listen=ADDR:PORT" or "...,peer=ADDR:PORT" (the --mirror flag).
+result<mirror_config> parse_mirror_flag(std::string_view text);
+// At least one export or mirror and one listener; names unique, non-empty,
+// <= 4096 bytes; a mirror listens or dials, not both.
 status validate(const esand_config& c);
 
 }  // namespace vcube::esan

@@ -13,7 +13,10 @@
 #include "env/files.h"
 #include "esan/esand_config.h"
 #include "esan/file_backend.h"
+#include "esan/meta_file.h"
+#include "esan/mirror.h"
 #include "esan/nbd_server.h"
+#include "esan/peer_link.h"
 
 namespace {
 
@@ -26,6 +29,12 @@ struct flags {
   std::vector<std::string> read_only_exports;
   std::vector<std::string> unix_paths;
   std::vector<std::string> tcp;
+  std::vector<std::string> mirrors;
+  std::string create_meta;
+  uint64_t size_bytes = 0;
+  uint32_t region_bytes = 65536;
+  uint64_t generation = 0;
+  bool is_primary = false;
   bool is_foreground = false;
   std::string log_level = "info";
   std::string log_file = "/var/log/vcube/esand.log";
@@ -51,6 +60,12 @@ result<esand_config> gather(const flags& f) {
         return e.err();
       c.exports.push_back(std::move(*e));
     }
+  for (const auto& text : f.mirrors) {
+    auto m = parse_mirror_flag(text);
+    if (!m)
+      return m.err();
+    c.mirrors.push_back(std::move(*m));
+  }
   c.unix_paths.insert(c.unix_paths.end(), f.unix_paths.begin(), f.unix_paths.end());
   for (const auto& text : f.tcp) {
     auto endpoint = parse_tcp_endpoint(text);
@@ -63,8 +78,31 @@ result<esand_config> gather(const flags& f) {
   return c;
 }
 
-result<export_map> open_exports(const esand_config& c) {
+// --create-meta: a new volume's metadata file. Both sides of a new, zeroed
+// volume get the same --generation and are consistent at once (zeroes need
+// no copy); without one, the volume waits for its initial sync.
+status create_meta(const flags& f) {
+  auto file = meta_file::create(f.create_meta, f.size_bytes, f.region_bytes);
+  if (!file)
+    return file.err();
+  volume_meta m = (*file)->meta();
+  m.gens.current = f.generation;
+  m.is_consistent = f.generation != 0;
+  m.role = f.is_primary ? volume_role::primary : volume_role::secondary;
+  return (*file)->set_meta(m);
+}
+
+result<export_map> open_exports(const esand_config& c,
+                                std::vector<std::unique_ptr<peer_link>>& links) {
   export_map exports;
+  for (const auto& m : c.mirrors) {
+    auto opened = mirror::open(m.name, m.data_path, m.meta_path);
+    if (!opened)
+      return make_error(opened.err().code, "mirror " + m.name + ": " + opened.err().message);
+    std::shared_ptr<mirror> volume = std::move(*opened);
+    exports.emplace(m.name, volume);
+    links.push_back(std::make_unique<peer_link>(volume, m));
+  }
   for (const auto& e : c.exports) {
     auto b = file_backend::open(e.path, e.is_read_only);
     if (!b)
@@ -84,13 +122,19 @@ status listen_all(nbd_server& server, const esand_config& c) {
   return ok_status();
 }
 
-int serve(const esand_config& c, export_map exports) {
+int serve(const esand_config& c, export_map exports,
+          std::vector<std::unique_ptr<peer_link>>& links) {
   asio::io_context io;
   nbd_server server(io, std::move(exports));
   if (auto s = listen_all(server, c); !s) {
     spdlog::error("{}", s.err().message);
     return 1;
   }
+  for (auto& link : links)
+    if (auto s = link->start(); !s) {
+      spdlog::error("{}", s.err().message);
+      return 1;
+    }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool is_stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -103,6 +147,8 @@ int serve(const esand_config& c, export_map exports) {
   while (!is_stopping && io.run_one() > 0) {
   }
   io.run_for(std::chrono::seconds(5));  // bounded wait for in-flight I/O to finish
+  for (auto& link : links)
+    link->stop();
   return 0;
 }
 
@@ -116,18 +162,35 @@ int main(int argc, char** argv) {
   app.add_option("--export-read-only", f.read_only_exports, "NAME=PATH, served read-only");
   app.add_option("--unix", f.unix_paths, "listen on this unix socket path");
   app.add_option("--tcp", f.tcp, "listen on ADDRESS:PORT");
+  app.add_option("--mirror", f.mirrors,
+                 "name=N,data=PATH,meta=PATH,listen=ADDR:PORT|peer=ADDR:PORT: a mirrored volume");
+  app.add_option("--create-meta", f.create_meta,
+                 "create a mirrored volume's metadata file at PATH and exit");
+  app.add_option("--size", f.size_bytes, "with --create-meta: the volume's size in bytes");
+  app.add_option("--region-bytes", f.region_bytes, "with --create-meta: bitmap region size");
+  app.add_option("--generation", f.generation,
+                 "with --create-meta: the same non-zero number on both sides of a new zeroed "
+                 "volume (no initial copy)");
+  app.add_flag("--primary", f.is_primary, "with --create-meta: this side starts primary");
   app.add_flag("--foreground", f.is_foreground, "stay in the foreground and log to stderr");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-file", f.log_file, "log file when not in the foreground");
   CLI11_PARSE(app, argc, argv);
+  if (!f.create_meta.empty()) {
+    auto created = create_meta(f);
+    if (!created)
+      std::cerr << "vcube-esand: " << created.err().message << "\n";
+    return created ? 0 : 1;
+  }
 
   auto config = gather(f);
   if (!config) {
     std::cerr << "vcube-esand: " << config.err().message << "\n";
     return 2;
   }
-  auto exports = open_exports(*config);
+  std::vector<std::unique_ptr<peer_link>> links;
+  auto exports = open_exports(*config, links);
   if (!exports) {
     std::cerr << "vcube-esand: " << exports.err().message << "\n";
     return 1;
@@ -138,5 +201,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   init_logging("vcube-esand", f.log_level, f.is_foreground, f.log_file);
-  return serve(*config, std::move(*exports));
+  return serve(*config, std::move(*exports), links);
 }

@@ -1,5 +1,6 @@
 #include "esan/mirror.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -114,7 +115,7 @@ repl::hello mirror::my_hello() const {
 result<connect_verdict> mirror::attach_peer(int fd) {
   {
     std::unique_lock lock(mutex_);
-    if (fd_ >= 0) {
+    if (fd_ >= 0 || is_closed_) {
       ::close(fd);
       return make_error(errc::conflict, "volume " + volume_ + " already has its peer attached");
     }
@@ -174,6 +175,20 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   // waits for our hello's answer only in its own attach, which sends nothing else.
   receiver_ = std::thread([this, fd] { receive_loop(fd); });
   return verdict;
+}
+
+void mirror::wait_detached() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return fd_ < 0 || is_closed_; });
+}
+
+void mirror::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    is_closed_ = true;
+    changed_.notify_all();
+  }
+  detach_peer();
 }
 
 void mirror::detach_peer() {
@@ -530,6 +545,7 @@ void mirror::resync_loop() {
     message_ = s.err().message;
   is_resync_source_ = false;
   percent_ = 100;
+  spdlog::info("mirror {}: resync done: {} bytes copied", volume_, resynced_bytes_);
   lock.unlock();
   repl::hello h = my_hello();
   h.is_consistent = true;

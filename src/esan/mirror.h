@@ -54,6 +54,10 @@ class mirror final : public backend {
   result<connect_verdict> attach_peer(int fd);
   // Closes the peer connection (as if it was lost) and waits for its threads.
   void detach_peer();
+  // Blocks until no peer is attached (lost or detached) or stop() was called.
+  void wait_detached();
+  // Ends every wait and refuses further peers (shutdown).
+  void stop();
 
   status promote(bool allow_two_primaries = false);
   status demote();
@@ -101,6 +105,7 @@ class mirror final : public backend {
   bool is_resync_target_ = false;
   bool is_resync_source_ = false;
   bool is_stopping_ = false;
+  bool is_closed_ = false;  // stop(): no more peers
   int percent_ = 100;
   uint64_t resynced_bytes_ = 0;
   std::string message_;

@@ -62,6 +62,15 @@ class esand_process {
     ::waitpid(pid_, &status, 0);  // esand exits within its 5 s grace period
   }
   bool is_started() const { return pid_ > 0; }
+  // SIGKILL, as a crash: nothing is flushed or said to the peer.
+  void kill_now() {
+    if (pid_ <= 0)
+      return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
 
  private:
   pid_t pid_ = -1;
