@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,9 +172,10 @@ result<connect_verdict> mirror::attach_peer(int fd) {
                       .count());
     resyncer_ = std::thread([this] { resync_loop(); });
   }
-  // Frames the decoder already holds beyond the hello are none: the peer
-  // waits for our hello's answer only in its own attach, which sends nothing else.
-  receiver_ = std::thread([this, fd] { receive_loop(fd); });
+  // The decoder goes along: its read of the hello may hold the frames that
+  // followed it (the peer's resync may start before our attach returns).
+  receiver_ =
+      std::thread([this, fd, d = std::move(decoder)]() mutable { receive_loop(fd, std::move(d)); });
   return verdict;
 }
 
@@ -257,19 +259,77 @@ status mirror::send_frame(const repl::frame& f) {
   return write_all(fd, repl::encode(f));
 }
 
-std::optional<uint64_t> mirror::start_replicate(repl::frame f) {
+status mirror::send_data(repl::frame_type type, uint16_t flags, uint64_t seq, uint64_t offset,
+                         std::span<const std::byte> data) {
+  std::string prefix = repl::encode_data_prefix(type, flags, seq, offset, data.size());
+  std::lock_guard send_lock(send_mutex_);
+  int fd;
   {
     std::lock_guard lock(mutex_);
-    if (fd_ < 0 || !is_established_)
-      return std::nullopt;
-    f.seq = next_seq_++;
-    pending_[f.seq] = std::nullopt;
+    fd = fd_;
   }
-  if (send_frame(f))
-    return f.seq;
+  if (fd < 0)
+    return make_error(errc::unavailable, "no peer");
+  // The header and the data in one sendmsg, without copying the data.
+  iovec parts[2] = {{prefix.data(), prefix.size()},
+                    {const_cast<std::byte*>(data.data()), data.size()}};
+  size_t left = prefix.size() + data.size();
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = 2;
+  while (left > 0) {
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return make_error(errc::unavailable, std::string("send to the peer: ") + strerror(errno));
+    left -= static_cast<size_t>(n);
+    for (size_t sent = static_cast<size_t>(n); sent > 0 && msg.msg_iovlen > 0;) {
+      size_t step = std::min(sent, msg.msg_iov[0].iov_len);
+      msg.msg_iov[0].iov_base = static_cast<char*>(msg.msg_iov[0].iov_base) + step;
+      msg.msg_iov[0].iov_len -= step;
+      sent -= step;
+      if (msg.msg_iov[0].iov_len == 0) {
+        ++msg.msg_iov;
+        --msg.msg_iovlen;
+      }
+    }
+  }
+  return ok_status();
+}
+
+std::optional<uint64_t> mirror::reserve_seq() {
   std::lock_guard lock(mutex_);
-  pending_.erase(f.seq);
+  if (fd_ < 0 || !is_established_)
+    return std::nullopt;
+  uint64_t seq = next_seq_++;
+  pending_[seq] = std::nullopt;
+  return seq;
+}
+
+std::optional<uint64_t> mirror::sent_or_released(uint64_t seq, const status& sent) {
+  if (sent)
+    return seq;
+  std::lock_guard lock(mutex_);
+  pending_.erase(seq);
   return std::nullopt;
+}
+
+std::optional<uint64_t> mirror::start_replicate(repl::frame f) {
+  auto seq = reserve_seq();
+  if (!seq)
+    return std::nullopt;
+  f.seq = *seq;
+  return sent_or_released(*seq, send_frame(f));
+}
+
+std::optional<uint64_t> mirror::start_replicate_data(repl::frame_type type, uint16_t flags,
+                                                     uint64_t offset,
+                                                     std::span<const std::byte> data) {
+  auto seq = reserve_seq();
+  if (!seq)
+    return std::nullopt;
+  return sent_or_released(*seq, send_data(type, flags, *seq, offset, data));
 }
 
 std::optional<status> mirror::wait_replicated(std::optional<uint64_t> seq) {
@@ -310,10 +370,8 @@ bool mirror::is_primary() const {
 status mirror::write(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
   if (!is_primary())
     return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
-  repl::frame f{repl::frame_type::write, is_fua ? repl::flag_fua : uint16_t(0), 0,
-                repl::data_block{
-                    offset, std::string(reinterpret_cast<const char*>(data.data()), data.size())}};
-  auto seq = start_replicate(std::move(f));
+  auto seq = start_replicate_data(repl::frame_type::write, is_fua ? repl::flag_fua : uint16_t(0),
+                                  offset, data);
   auto local = data_->write(offset, data, is_fua);
   auto replicated = wait_replicated(seq);
   {
@@ -355,22 +413,13 @@ status mirror::write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bo
 
 // ---------------------------------------------------------------- the peer's frames
 
-void mirror::receive_loop(int fd) {
-  repl::frame_decoder decoder(limits_);
-  std::string buf(64 * 1024, '\0');
+void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
+  std::string buf(1 << 20, '\0');
   std::string why = "the peer closed the connection";
   while (true) {
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      if (n < 0)
-        why = std::string("receive from the peer: ") + strerror(errno);
-      break;
-    }
-    auto fed = decoder.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
-    bool is_bad = !fed;
-    while (!is_bad) {
+    // First what is buffered: the hello's read may have taken frames after it.
+    bool is_bad = false;
+    while (true) {
       auto f = decoder.next();
       if (!f) {
         is_bad = true;
@@ -381,9 +430,18 @@ void mirror::receive_loop(int fd) {
         break;
       on_frame(**f);
     }
-    if (is_bad) {
-      if (!fed)
-        why = fed.err().message;
+    if (is_bad)
+      break;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n < 0)
+        why = std::string("receive from the peer: ") + strerror(errno);
+      break;
+    }
+    if (auto fed = decoder.feed(std::string_view(buf.data(), static_cast<size_t>(n))); !fed) {
+      why = fed.err().message;
       break;
     }
   }
@@ -511,7 +569,8 @@ void mirror::resync_loop() {
       auto got = data_->read(offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
       std::optional<uint64_t> seq;
       if (got)
-        seq = start_replicate({repl::frame_type::resync_data, 0, 0, repl::data_block{offset, buf}});
+        seq = start_replicate_data(repl::frame_type::resync_data, 0, offset,
+                                   std::as_bytes(std::span(buf.data(), buf.size())));
       sent.emplace_back(r, seq);
     }
     for (auto& [r, seq] : sent) {

@@ -82,11 +82,17 @@ class mirror final : public backend {
   // ack; nullopt when the peer is lost meanwhile: the caller then marks the
   // range in the bitmap.
   std::optional<uint64_t> start_replicate(repl::frame f);
+  std::optional<uint64_t> start_replicate_data(repl::frame_type type, uint16_t flags,
+                                               uint64_t offset, std::span<const std::byte> data);
+  std::optional<uint64_t> reserve_seq();
+  std::optional<uint64_t> sent_or_released(uint64_t seq, const status& sent);
+  status send_data(repl::frame_type type, uint16_t flags, uint64_t seq, uint64_t offset,
+                   std::span<const std::byte> data);
   std::optional<status> wait_replicated(std::optional<uint64_t> seq);
   // The local write is done and the peer did not take it: mark it.
   status track(uint64_t offset, uint64_t length, std::optional<status> replicated);
   status send_frame(const repl::frame& f);
-  void receive_loop(int fd);
+  void receive_loop(int fd, repl::frame_decoder decoder);
   void on_frame(const repl::frame& f);
   void apply_from_peer(const repl::frame& f);
   void resync_loop();

@@ -205,16 +205,30 @@ void put_payload(std::string& out, const frame& f) {
 }  // namespace
 
 std::string encode(const frame& f) {
-  std::string payload_bytes;
-  put_payload(payload_bytes, f);
   std::string out;
-  out.reserve(header_bytes + payload_bytes.size());
   put(out, magic, 4);
   put(out, static_cast<uint16_t>(f.type), 2);
   put(out, f.flags, 2);
   put(out, f.seq, 8);
-  put(out, payload_bytes.size(), 4);
-  return out + payload_bytes;
+  put(out, 0, 4);  // the payload length, set below
+  put_payload(out, f);
+  uint64_t length = out.size() - header_bytes;
+  for (int b = 0; b < 4; ++b)
+    out[16 + b] = static_cast<char>((length >> (8 * (3 - b))) & 0xff);
+  return out;
+}
+
+std::string encode_data_prefix(frame_type type, uint16_t flags, uint64_t seq, uint64_t offset,
+                               size_t data_bytes) {
+  std::string out;
+  out.reserve(header_bytes + 8);
+  put(out, magic, 4);
+  put(out, static_cast<uint16_t>(type), 2);
+  put(out, flags, 2);
+  put(out, seq, 8);
+  put(out, 8 + data_bytes, 4);
+  put(out, offset, 8);
+  return out;
 }
 
 status frame_decoder::feed(std::string_view bytes) {

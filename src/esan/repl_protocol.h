@@ -88,6 +88,10 @@ struct volume_limits {
 };
 
 std::string encode(const frame& f);
+// For write and resync_data without copying the data: the header and the
+// offset; the frame is these bytes followed by the `data_bytes` of data.
+std::string encode_data_prefix(frame_type type, uint16_t flags, uint64_t seq, uint64_t offset,
+                               size_t data_bytes);
 
 class frame_decoder {
  public:

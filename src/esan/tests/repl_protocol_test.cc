@@ -133,6 +133,13 @@ TEST(repl_protocol, hostile_frames_are_refused) {
   EXPECT_FALSE(d.feed(encode({frame_type::ping, 0, 0, empty{}})));  // stays failed
 }
 
+TEST(repl_protocol, a_data_prefix_and_its_data_are_the_whole_frame) {
+  std::string data(4096, 'd');
+  frame f{frame_type::write, flag_fua, 42, data_block{8192, data}};
+  EXPECT_EQ(encode_data_prefix(frame_type::write, flag_fua, 42, 8192, data.size()) + data,
+            encode(f));
+}
+
 TEST(repl_protocol, buffering_is_bounded) {
   frame_decoder d(limits);
   std::string big = encode({frame_type::write, 0, 1, data_block{0, std::string(1 << 20, 'x')}});
