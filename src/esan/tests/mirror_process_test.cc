@@ -11,6 +11,7 @@
 #include "env/files.h"
 #include "env/process.h"
 #include "esan/tests/esand_process.h"
+#include "esan/tests/raw_client.h"
 
 namespace vcube::esan {
 namespace {
@@ -131,6 +132,35 @@ TEST_F(MirrorProcesses, AcknowledgedWritesAreOnThePeerAndAMissedOutageIsResynced
   // And replicating again.
   qemu_io({"write -P 0x44 2M 64k"});
   EXPECT_TRUE(same_data());
+}
+
+// The primary dies in the middle of a stream of FUA writes: every write it
+// acknowledged is on the secondary (protocol C).
+TEST_F(MirrorProcesses, EveryWriteTheKilledPrimaryAcknowledgedIsOnThePeer) {
+  using namespace nbd;
+  using nbd::testing::req;
+  nbd::testing::raw_client c(sock("a"));
+  ASSERT_TRUE(c.go("disk"));
+  std::atomic<int64_t> acknowledged{-1};
+  std::thread writer([&] {
+    for (int64_t i = 0; i < 4000; ++i) {
+      if (!c.send(req(command::write, uint64_t(i) * 4096, 4096, cmd_flag_fua)))
+        return;
+      auto answer = c.simple(std::string(4096, static_cast<char>('A' + i % 26)));
+      if (!answer || *answer != 0)
+        return;
+      acknowledged = i;
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return acknowledged.load() >= 100; }));
+  a_->kill_now();
+  writer.join();
+  int64_t last = acknowledged.load();
+  std::string peer = text_of(dir_ / "b.data");
+  for (int64_t i = 0; i <= last; ++i)
+    ASSERT_EQ(peer.substr(uint64_t(i) * 4096, 4096),
+              std::string(4096, static_cast<char>('A' + i % 26)))
+        << "acknowledged write " << i << " of " << last << " is missing on the peer";
 }
 
 }  // namespace

@@ -19,11 +19,6 @@ namespace {
 using namespace nbd;
 using namespace nbd::testing;
 
-std::string req(command type, uint64_t offset, uint32_t length, uint16_t flags = 0,
-                uint64_t cookie = 42) {
-  return encode_request(request{type, flags, cookie, offset, length});
-}
-
 class NbdServer : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -12,9 +12,16 @@
 #include <optional>
 #include <string>
 
+#include "esan/nbd_request.h"
 #include "esan/tests/nbd_test_client.h"
 
 namespace vcube::esan::nbd::testing {
+
+// One request header.
+inline std::string req(command type, uint64_t offset, uint32_t length, uint16_t flags = 0,
+                       uint64_t cookie = 42) {
+  return encode_request(request{type, flags, cookie, offset, length});
+}
 
 class raw_client {
  public:
