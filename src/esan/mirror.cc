@@ -102,15 +102,7 @@ volume_meta mirror::meta() const {
 }
 
 repl::hello mirror::my_hello() const {
-  volume_meta m = meta();
-  repl::hello h;
-  h.volume = volume_;
-  h.size_bytes = m.size_bytes;
-  h.region_bytes = m.region_bytes;
-  h.is_primary = m.role == volume_role::primary;
-  h.is_consistent = m.is_consistent;
-  h.gens = m.gens;
-  return h;
+  return hello_of(volume_, meta());
 }
 
 result<connect_verdict> mirror::attach_peer(int fd) {
@@ -248,20 +240,18 @@ status mirror::read(uint64_t offset, std::span<std::byte> out) {
 }
 
 status mirror::send_frame(const repl::frame& f) {
-  std::lock_guard send_lock(send_mutex_);
-  int fd;
-  {
-    std::lock_guard lock(mutex_);
-    fd = fd_;
-  }
-  if (fd < 0)
-    return make_error(errc::unavailable, "no peer");
-  return write_all(fd, repl::encode(f));
+  std::string bytes = repl::encode(f);
+  return send_bytes(bytes, {});
 }
 
 status mirror::send_data(repl::frame_type type, uint16_t flags, uint64_t seq, uint64_t offset,
                          std::span<const std::byte> data) {
-  std::string prefix = repl::encode_data_prefix(type, flags, seq, offset, data.size());
+  return send_bytes(repl::encode_data_prefix(type, flags, seq, offset, data.size()), data);
+}
+
+// One frame: `head` then `tail`, in one sendmsg without copying the tail,
+// and never interleaved with another sender's frame.
+status mirror::send_bytes(std::string_view head, std::span<const std::byte> tail) {
   std::lock_guard send_lock(send_mutex_);
   int fd;
   {
@@ -270,10 +260,9 @@ status mirror::send_data(repl::frame_type type, uint16_t flags, uint64_t seq, ui
   }
   if (fd < 0)
     return make_error(errc::unavailable, "no peer");
-  // The header and the data in one sendmsg, without copying the data.
-  iovec parts[2] = {{prefix.data(), prefix.size()},
-                    {const_cast<std::byte*>(data.data()), data.size()}};
-  size_t left = prefix.size() + data.size();
+  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<std::byte*>(tail.data()), tail.size()}};
+  size_t left = head.size() + tail.size();
   msghdr msg{};
   msg.msg_iov = parts;
   msg.msg_iovlen = 2;

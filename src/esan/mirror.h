@@ -92,6 +92,7 @@ class mirror final : public backend {
   // The local write is done and the peer did not take it: mark it.
   status track(uint64_t offset, uint64_t length, std::optional<status> replicated);
   status send_frame(const repl::frame& f);
+  status send_bytes(std::string_view head, std::span<const std::byte> tail);
   void receive_loop(int fd, repl::frame_decoder decoder);
   void on_frame(const repl::frame& f);
   void apply_from_peer(const repl::frame& f);

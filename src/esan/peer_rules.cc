@@ -9,6 +9,17 @@ connect_verdict refuse(std::string reason, bool is_split_brain = false) {
 
 }  // namespace
 
+repl::hello hello_of(const std::string& volume, const volume_meta& meta) {
+  repl::hello h;
+  h.volume = volume;
+  h.size_bytes = meta.size_bytes;
+  h.region_bytes = meta.region_bytes;
+  h.is_primary = meta.role == volume_role::primary;
+  h.is_consistent = meta.is_consistent;
+  h.gens = meta.gens;
+  return h;
+}
+
 connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self,
                               const repl::hello& peer) {
   if (peer.volume != volume)

@@ -25,6 +25,9 @@ struct connect_verdict {
   std::string reason;
 };
 
+// What a side with this metadata says in its hello.
+repl::hello hello_of(const std::string& volume, const volume_meta& meta);
+
 // `self`: this side's metadata and volume name; `peer`: its hello.
 connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self,
                               const repl::hello& peer);

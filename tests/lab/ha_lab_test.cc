@@ -46,33 +46,16 @@ int64_t resume_counter(int k, const std::string& vm) {
   return best;
 }
 
-class HaLab : public testing::Test {
+class HaLab : public guest_lab_suite {
  protected:
   static void SetUpTestSuite() {
-    skip_ = guest_skip_reason();
-    if (!skip_.empty())
-      return;
-    std::string why;
-    lab_ = lab_cluster::up(3, why).release();
-    ASSERT_NE(lab_, nullptr) << why;
-    ASSERT_EQ(install_test_guest(), "");
+    bring_up(3);
+    if (lab_ == nullptr)
+      return;  // skipped, or bring_up said why
     ASSERT_EQ(call(1, http::verb::put, "/api/v1/domain/network/lan",
                    json{{"value", {{"vlan", 0}, {"cidr", "10.231.78.0/24"}}}})
                   .status,
               200u);
-  }
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-  }
-  void SetUp() override {
-    if (!skip_.empty())
-      GTEST_SKIP() << skip_;
-    ASSERT_NE(lab_, nullptr);
-  }
-  static answer call(int k, http::verb verb, const std::string& target,
-                     std::optional<json> body = {}) {
-    return lab_->node(k).call(verb, target, std::move(body));
   }
   static json ha_status(int k) { return call(k, http::verb::get, "/api/v1/ha").body; }
   static json ha_vm(int k, const std::string& vm) {
@@ -95,9 +78,6 @@ class HaLab : public testing::Test {
         return d.value("ok", json()) == json(true);
     return false;
   }
-
-  static inline lab_cluster* lab_ = nullptr;
-  static inline std::string skip_;
 };
 
 TEST_F(HaLab, LabUpMakesTheSwitchEveryNodesFenceDevice) {

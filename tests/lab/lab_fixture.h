@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "api/client.h"
 #include "common/json.h"
 
@@ -94,6 +96,37 @@ int qemu_processes(const std::string& name);
 // The power switch's request log (docs/fencing.md).
 std::string switch_log();
 size_t count_of(const std::string& text, const std::string& what);
+
+// A suite whose tests share one lab with the test guest installed, brought
+// up once (`nodes` nodes) and torn down after the last test.
+class guest_lab_suite : public testing::Test {
+ protected:
+  static void bring_up(int nodes) {
+    skip_ = guest_skip_reason();
+    if (!skip_.empty())
+      return;
+    std::string why;
+    lab_ = lab_cluster::up(nodes, why).release();
+    ASSERT_NE(lab_, nullptr) << why;
+    ASSERT_EQ(install_test_guest(), "");
+  }
+  static void TearDownTestSuite() {
+    delete lab_;
+    lab_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skip_.empty())
+      GTEST_SKIP() << skip_;
+    ASSERT_NE(lab_, nullptr);
+  }
+  static answer call(int k, http::verb verb, const std::string& target,
+                     std::optional<json> body = {}) {
+    return lab_->node(k).call(verb, target, std::move(body));
+  }
+
+  static inline lab_cluster* lab_ = nullptr;
+  static inline std::string skip_;
+};
 
 // Polls `condition` every 100 ms until it holds or `deadline` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline);

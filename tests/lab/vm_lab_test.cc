@@ -97,38 +97,14 @@ std::string console_handshake(const std::string& url, const std::string& ca_pem,
   return out;
 }
 
-class VmLab : public testing::Test {
+class VmLab : public guest_lab_suite {
  protected:
-  static void SetUpTestSuite() {
-    skip_ = guest_skip_reason();
-    if (!skip_.empty())
-      return;
-    std::string why;
-    lab_ = lab_cluster::up(2, why).release();
-    ASSERT_NE(lab_, nullptr) << why;
-    ASSERT_EQ(install_test_guest(), "");
-  }
-  static void TearDownTestSuite() {
-    delete lab_;
-    lab_ = nullptr;
-  }
-  void SetUp() override {
-    if (!skip_.empty())
-      GTEST_SKIP() << skip_;
-    ASSERT_NE(lab_, nullptr);
-  }
-  static answer call(int k, http::verb verb, const std::string& target,
-                     std::optional<json> body = {}) {
-    return lab_->node(k).call(verb, target, std::move(body));
-  }
+  static void SetUpTestSuite() { bring_up(2); }
   static json status_of(int k) { return call(k, http::verb::get, "/api/v1/vms/web").body; }
   static bool wait_state(const std::string& state, std::chrono::milliseconds deadline) {
     return wait_until([&] { return status_of(2).value("state", "") == state; }, deadline);
   }
   static std::string serial() { return node_file(1, "/run/vcube/vms/web/serial.log"); }
-
-  static inline lab_cluster* lab_ = nullptr;
-  static inline std::string skip_;
 };
 
 TEST_F(VmLab, InvalidDefinitionsAreRefusedNamingTheField) {

@@ -17,14 +17,7 @@ volume_meta meta(generations g, volume_role role = volume_role::secondary,
 }
 
 repl::hello hello_of(const volume_meta& m, const std::string& volume = "disk") {
-  repl::hello h;
-  h.volume = volume;
-  h.size_bytes = m.size_bytes;
-  h.region_bytes = m.region_bytes;
-  h.is_primary = m.role == volume_role::primary;
-  h.is_consistent = m.is_consistent;
-  h.gens = m.gens;
-  return h;
+  return esan::hello_of(volume, m);
 }
 
 TEST(peer_rules, connect_verdicts) {
