@@ -1,7 +1,9 @@
 // Two vcube-esand processes mirroring one volume over TCP on this host, with
 // qemu-io writing through NBD: every acknowledged write is on the peer, a
 // peer that was killed gets exactly the regions written while it was away.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,6 +29,21 @@ std::string text_of(const fs::path& p) {
   return t ? *t : "";
 }
 
+// A TCP port nothing listens on now (the kernel picks it; the window until
+// esand binds it is short).
+std::string free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0)
+    a.sin_port = htons(27789);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
 bool wait_until(const std::function<bool()>& condition) {
   auto until = std::chrono::steady_clock::now() + 30s;
   while (!condition()) {
@@ -45,7 +62,7 @@ class MirrorProcesses : public ::testing::Test {
       GTEST_SKIP() << "qemu-io is not installed (Debian: qemu-utils)";
     dir_ = fs::temp_directory_path() / ("vcube-mirror-proc-" + std::to_string(getpid()));
     fs::create_directories(dir_);
-    port_ = std::to_string(20000 + getpid() % 20000);
+    port_ = free_port();
     for (const char* side : {"a", "b"}) {
       fs::path data = dir_ / (std::string(side) + ".data");
       std::ofstream(data).close();
