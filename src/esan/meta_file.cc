@@ -75,7 +75,7 @@ result<std::unique_ptr<meta_file>> meta_file::open(const std::string& path) {
     return make_error(meta.err().code, path + ": " + meta.err().message);
   }
   auto empty = region_bitmap::create(meta->size_bytes, meta->region_bytes);
-  std::string bits(empty->encode().size(), '\0');
+  std::string bits(empty->encoded_bytes(), '\0');
   read = read_exact(fd, path, bitmap_at, bits);
   auto bitmap = read ? region_bitmap::decode(meta->size_bytes, meta->region_bytes, bits)
                      : result<region_bitmap>(read.err());

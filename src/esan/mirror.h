@@ -12,9 +12,7 @@
 // generations, peer_rules and resync_plan.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>

@@ -36,9 +36,9 @@ result<region_bitmap> region_bitmap::decode(uint64_t volume_bytes, uint32_t regi
   if (!made)
     return made.err();
   region_bitmap out = std::move(*made);
-  if (bytes.size() != out.words_.size() * 8)
+  if (bytes.size() != out.encoded_bytes())
     return make_error(errc::invalid_input, "bitmap has " + std::to_string(bytes.size()) +
-                                               " bytes, " + std::to_string(out.words_.size() * 8) +
+                                               " bytes, " + std::to_string(out.encoded_bytes()) +
                                                " expected for " + std::to_string(out.regions_) +
                                                " regions");
   for (size_t w = 0; w < out.words_.size(); ++w) {

@@ -45,6 +45,7 @@ class region_bitmap {
 
   // 64-bit little-endian words, regions 0..63 in the first word.
   std::string encode() const;
+  size_t encoded_bytes() const { return words_.size() * 8; }
 
  private:
   region_bitmap(uint64_t volume_bytes, uint32_t region_bytes);

@@ -44,13 +44,15 @@ std::vector<uint64_t> resync_plan::next(int64_t now_ms) {
       continue;
     }
     double cost = static_cast<double>(bitmap_.region_length(*region));
-    // An empty bucket still lets one region through when nothing is in flight,
-    // so a rate below one region per burst makes progress.
-    if (options_.rate_bytes_per_s != 0 && tokens_ < cost &&
-        !(in_flight_.empty() && out.empty() && tokens_ >= 0))
-      break;
-    if (options_.rate_bytes_per_s != 0)
+    if (options_.rate_bytes_per_s != 0) {
+      // A bucket short of one region still lets it through when nothing is
+      // in flight and it is not in debt, so a rate below one region per
+      // burst makes progress (the debt then delays the next one).
+      bool is_alone = in_flight_.empty() && out.empty() && tokens_ >= 0;
+      if (tokens_ < cost && !is_alone)
+        break;
       tokens_ -= cost;
+    }
     in_flight_.insert(*region);
     out.push_back(*region);
     scan_ = *region + 1;
