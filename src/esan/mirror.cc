@@ -30,15 +30,31 @@ uint64_t fresh_id() {
   return id;
 }
 
-status write_all(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+// `head` then `tail` in one sendmsg loop, without copying the tail.
+status send_all(int fd, std::string_view head, std::span<const std::byte> tail) {
+  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<std::byte*>(tail.data()), tail.size()}};
+  size_t left = head.size() + tail.size();
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = 2;
+  while (left > 0) {
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
       return make_error(errc::unavailable, std::string("send to the peer: ") + strerror(errno));
-    done += static_cast<size_t>(n);
+    left -= static_cast<size_t>(n);
+    for (size_t sent = static_cast<size_t>(n); sent > 0 && msg.msg_iovlen > 0;) {
+      size_t step = std::min(sent, msg.msg_iov[0].iov_len);
+      msg.msg_iov[0].iov_base = static_cast<char*>(msg.msg_iov[0].iov_base) + step;
+      msg.msg_iov[0].iov_len -= step;
+      sent -= step;
+      if (msg.msg_iov[0].iov_len == 0) {
+        ++msg.msg_iov;
+        --msg.msg_iovlen;
+      }
+    }
   }
   return ok_status();
 }
@@ -121,7 +137,7 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   timeval limit{.tv_sec = hello_timeout_s, .tv_usec = 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   repl::frame_decoder decoder(limits_);
-  auto sent = write_all(fd, repl::encode({repl::frame_type::hello, 0, 0, my_hello()}));
+  auto sent = send_all(fd, repl::encode({repl::frame_type::hello, 0, 0, my_hello()}), {});
   auto peer = sent ? read_one(fd, decoder) : result<repl::frame>(sent.err());
   const repl::hello* hello = peer ? std::get_if<repl::hello>(&peer->body) : nullptr;
   if (!hello) {
@@ -260,31 +276,7 @@ status mirror::send_bytes(std::string_view head, std::span<const std::byte> tail
   }
   if (fd < 0)
     return make_error(errc::unavailable, "no peer");
-  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
-                    {const_cast<std::byte*>(tail.data()), tail.size()}};
-  size_t left = head.size() + tail.size();
-  msghdr msg{};
-  msg.msg_iov = parts;
-  msg.msg_iovlen = 2;
-  while (left > 0) {
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return make_error(errc::unavailable, std::string("send to the peer: ") + strerror(errno));
-    left -= static_cast<size_t>(n);
-    for (size_t sent = static_cast<size_t>(n); sent > 0 && msg.msg_iovlen > 0;) {
-      size_t step = std::min(sent, msg.msg_iov[0].iov_len);
-      msg.msg_iov[0].iov_base = static_cast<char*>(msg.msg_iov[0].iov_base) + step;
-      msg.msg_iov[0].iov_len -= step;
-      sent -= step;
-      if (msg.msg_iov[0].iov_len == 0) {
-        ++msg.msg_iov;
-        --msg.msg_iovlen;
-      }
-    }
-  }
-  return ok_status();
+  return send_all(fd, head, tail);
 }
 
 std::optional<uint64_t> mirror::reserve_seq() {
