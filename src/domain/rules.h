@@ -64,4 +64,16 @@ status check_ha(const std::vector<object>& vms, const std::vector<object>& fence
                 const std::vector<object>& ha_requests, const std::vector<object>& nodes,
                 const touched_objects& touched);
 
+// On the state after a request (rules_esan.cc):
+// - an eSAN disk's two nodes exist (conflict "holds" when this request removed
+//   one); its port is unique over all disks (conflict);
+// - a changed disk only grows, and keeps its nodes, port and generation;
+// - a VM disk's `esan` names an existing disk (conflict "in use" when this
+//   request removed it), used by no other VM (conflict), and a changed VM
+//   (or disk) has the VM's node among the disk's nodes (invalid_input);
+// - a changed esan_status belongs to an existing disk.
+status check_esan(const std::vector<object>& disks, const std::vector<object>& disks_before,
+                  const std::vector<object>& statuses, const std::vector<object>& vms,
+                  const std::vector<object>& nodes, const touched_objects& touched);
+
 }  // namespace vcube::domain

@@ -18,14 +18,15 @@ using detail::is_plain_name;
 using detail::validate_vm;
 using detail::validate_vm_status;
 
-constexpr std::array<std::string_view, 16> kinds = {
+constexpr std::array<std::string_view, 18> kinds = {
     "cluster",      "node",         "host",      "network",  "user",       "group",
     "vm",           "vm_status",    "ha_vm",     "ha_fence", "ha_manager", "ha_request",
-    "fence_device", "fence_status", "fence_log", "alert"};
+    "fence_device", "fence_status", "fence_log", "alert",    "esan_disk",  "esan_status"};
 
 // Kinds whose validators check their own field list (schema_ha.cc).
 bool checks_own_fields(std::string_view kind) {
-  return kind.rfind("ha_", 0) == 0 || kind.rfind("fence_", 0) == 0 || kind == "alert";
+  return kind.rfind("ha_", 0) == 0 || kind.rfind("fence_", 0) == 0 || kind == "alert" ||
+         kind.rfind("esan_", 0) == 0;
 }
 
 bool is_hostname(std::string_view s) {
@@ -203,7 +204,7 @@ bool is_known_kind(std::string_view kind) {
 
 bool is_runtime_kind(std::string_view kind) {
   return kind == "node" || kind == "vm_status" || kind == "fence_status" || kind == "fence_log" ||
-         kind == "alert" || kind.rfind("ha_", 0) == 0;
+         kind == "alert" || kind == "esan_status" || kind.rfind("ha_", 0) == 0;
 }
 
 bool is_ip_literal(std::string_view text) {
@@ -220,7 +221,7 @@ status validate_name(std::string_view kind, std::string_view name) {
                       "unknown kind '" + std::string(kind) +
                           "' (known: cluster, node, host, network, user, group, vm, vm_status, "
                           "ha_vm, ha_fence, ha_manager, ha_request, fence_device, fence_status, "
-                          "fence_log, alert)",
+                          "fence_log, alert, esan_disk, esan_status)",
                       "kind");
   std::string prefix = std::string(kind) + " '" + std::string(name) + "': ";
   if (kind == "cluster" && name != "cluster")
@@ -272,6 +273,10 @@ status validate_object(std::string_view kind, std::string_view name, const json&
     return validate_fence_log(c);
   if (kind == "alert")
     return validate_alert(c);
+  if (kind == "esan_disk")
+    return validate_esan_disk(c);
+  if (kind == "esan_status")
+    return validate_esan_status(c);
   return validate_group(c);
 }
 

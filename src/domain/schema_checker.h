@@ -164,4 +164,8 @@ status validate_fence_status(const checker& c);
 status validate_fence_log(const checker& c);
 status validate_alert(const checker& c);
 
+// The schemas of the eSAN kinds (schema_esan.cc).
+status validate_esan_disk(const checker& c);
+status validate_esan_status(const checker& c);
+
 }  // namespace vcube::domain::detail

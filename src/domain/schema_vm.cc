@@ -85,11 +85,29 @@ status each_element(const checker& c, const char* field, size_t max_items, Check
   return ok_status();
 }
 
+// A disk is an image file on the node, or an eSAN disk (`esan`: its name).
+status check_disk_source(const checker& d) {
+  bool has_image = d.get("image") != nullptr;
+  bool has_esan = d.get("esan") != nullptr;
+  if (has_image == has_esan)
+    return d.fail("image",
+                  "image or esan is required (exactly one: a file in the node's image "
+                  "directory, or an eSAN disk's name)");
+  if (!has_esan)
+    return ok_status();
+  if (d.get("size_mib"))
+    return d.fail("size_mib", "size_mib belongs to image disks; an eSAN disk has its own size");
+  return d.one_of(
+      "format", [](const std::string& s) { return s == "raw"; }, "raw for an eSAN disk");
+}
+
 status check_disk(const checker& d) {
   return first_error({
-      d.required("image"),
+      check_disk_source(d),
       d.one_of("image", is_image_name,
                "a file name in the node's image directory (/var/lib/vcube/images)"),
+      d.one_of(
+          "esan", [](const std::string& s) { return is_plain_name(s); }, "an eSAN disk name"),
       d.one_of(
           "format",
           [](const std::string& s) {
@@ -110,7 +128,7 @@ status check_disk(const checker& d) {
           "none, writeback, writethrough, directsync or unsafe"),
       d.integer("size_mib", 1, disk_size_mib_max),
       d.boolean("readonly"),
-      d.only({"image", "format", "bus", "cache", "size_mib", "readonly"}),
+      d.only({"image", "esan", "format", "bus", "cache", "size_mib", "readonly"}),
   });
 }
 

@@ -98,6 +98,11 @@ status check_rules(const store::kind_map& before, const store::kind_map& after,
                          list_of(after, "network"), list_of(before, "vm_status"), touched);
       !s)
     return s;
+  if (auto s = check_esan(list_of(after, "esan_disk"), list_of(before, "esan_disk"),
+                          list_of(after, "esan_status"), list_of(after, "vm"),
+                          list_of(after, "node"), touched);
+      !s)
+    return s;
   return check_ha(list_of(after, "vm"), list_of(after, "fence_device"),
                   list_of(after, "ha_request"), list_of(after, "node"), touched);
 }
