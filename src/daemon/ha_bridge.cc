@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <set>
 
 namespace vcube::daemon {
 namespace {
@@ -172,6 +174,28 @@ void alerts_and_answers(const domain::store& store, const ha::output& out, int64
                        std::move(alerts[i]), 0});
 }
 
+// The nodes holding every eSAN disk of `vm` (their intersection); empty when
+// it has none (any node).
+std::vector<std::string> esan_disk_nodes(const domain::store& store, const json& vm) {
+  std::optional<std::set<std::string>> allowed;
+  for (const auto& d : vm.value("disks", json::array())) {
+    if (!d.is_object() || !d.contains("esan"))
+      continue;
+    auto disk = store.get("esan_disk", d.value("esan", ""));
+    std::set<std::string> nodes;
+    if (disk)
+      for (const auto& n : disk->value.value("nodes", json::array()))
+        if (!allowed || allowed->count(n.get<std::string>()))
+          nodes.insert(n.get<std::string>());
+    allowed = std::move(nodes);
+  }
+  if (!allowed)
+    return {};
+  if (allowed->empty())
+    return {"(no node holds all of its eSAN disks)"};
+  return {allowed->begin(), allowed->end()};
+}
+
 }  // namespace
 
 std::string time_ordered_name(int64_t now_ms, size_t seq) {
@@ -252,6 +276,7 @@ ha::input ha_input_from(const domain::store& store, const ha_view& view) {
       vm.preferred_node = h.value("preferred_node", "");
       vm.is_sticky = h.value("sticky", false);
     }
+    vm.allowed_nodes = esan_disk_nodes(store, o.value);
     in.vms.push_back(std::move(vm));
   }
   for (const auto& o : store.list("vm_status"))

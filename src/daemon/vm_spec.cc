@@ -15,7 +15,14 @@ std::vector<qemu::disk_definition> disks_of(const json& vm, const vm_host_paths&
   std::vector<qemu::disk_definition> out;
   for (const auto& d : vm.value("disks", json::array())) {
     qemu::disk_definition disk;
-    disk.source = image_path(paths, d.at("image").get<std::string>());
+    if (d.contains("esan")) {
+      // esan disk names are plain names: nothing in them needs escaping.
+      disk.source =
+          "nbd+unix:///" + d.at("esan").get<std::string>() + "?socket=" + paths.esan_socket;
+      disk.nbd_reconnect_delay_s = esan_reconnect_delay_s;
+    } else {
+      disk.source = image_path(paths, d.at("image").get<std::string>());
+    }
     disk.format = d.value("format", "raw");
     disk.bus = d.value("bus", "virtio-blk");
     disk.cache = d.value("cache", "none");
@@ -89,8 +96,9 @@ result<qemu::vm_definition> make_vm_definition(const std::string& name, const js
 std::vector<vm_file> vm_files(const json& vm, const vm_host_paths& paths) {
   std::vector<vm_file> out;
   for (const auto& d : vm.value("disks", json::array()))
-    out.push_back({image_path(paths, d.at("image").get<std::string>()),
-                   d.value("size_mib", int64_t(0)), d.value("format", "raw")});
+    if (d.contains("image"))
+      out.push_back({image_path(paths, d.at("image").get<std::string>()),
+                     d.value("size_mib", int64_t(0)), d.value("format", "raw")});
   if (std::string iso = vm.value("cdrom", ""); !iso.empty())
     out.push_back({image_path(paths, iso), 0, "raw"});
   if (auto it = vm.find("kernel"); it != vm.end()) {
@@ -98,6 +106,14 @@ std::vector<vm_file> vm_files(const json& vm, const vm_host_paths& paths) {
     if (std::string initrd = it->value("initrd", ""); !initrd.empty())
       out.push_back({image_path(paths, initrd), 0, "raw"});
   }
+  return out;
+}
+
+std::vector<std::string> esan_disks_of(const json& vm) {
+  std::vector<std::string> out;
+  for (const auto& d : vm.value("disks", json::array()))
+    if (d.is_object() && d.contains("esan") && d["esan"].is_string())
+      out.push_back(d["esan"].get<std::string>());
   return out;
 }
 

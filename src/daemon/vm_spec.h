@@ -13,9 +13,17 @@
 namespace vcube::daemon {
 
 struct vm_host_paths {
-  std::string images_dir = "/var/lib/vcube/images";  // disks, ISOs, kernels
-  std::string runs_dir = "/run/vcube/vms";           // one run directory per VM
+  std::string images_dir = "/var/lib/vcube/images";       // disks, ISOs, kernels
+  std::string runs_dir = "/run/vcube/vms";                // one run directory per VM
+  std::string esan_socket = "/run/vcube/esand-nbd.sock";  // vcube-esand's NBD socket
 };
+
+// How long QEMU holds a VM's I/O while vcube-esand is away (restarting),
+// before the guest sees errors.
+inline constexpr uint32_t esan_reconnect_delay_s = 30;
+
+// The eSAN disks (names) a VM value uses, in order.
+std::vector<std::string> esan_disks_of(const json& vm);
 
 // The run directory of VM `name`.
 std::string vm_run_dir(const vm_host_paths& paths, const std::string& name);

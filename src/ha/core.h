@@ -58,6 +58,9 @@ struct vm_info {  // a domain `vm` object (non-HA VMs count for memory only)
   int priority = 0;            // ha.priority 0..100 (higher: placed first)
   std::string preferred_node;  // ha.preferred_node, "" for none
   bool is_sticky = false;      // ha.sticky: bound to `node`, never recovered elsewhere
+  // The nodes that hold its eSAN disks (a VM runs only where its disks are);
+  // empty: any node.
+  std::vector<std::string> allowed_nodes{};
 };
 
 enum class run_state { running, paused, stopped, crashed };

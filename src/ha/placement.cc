@@ -1,5 +1,6 @@
 #include "ha/placement.h"
 
+#include <algorithm>
 #include <set>
 
 namespace vcube::ha {
@@ -13,6 +14,10 @@ std::string unfit_reason(const decide_context& c, const node_info& node, const v
   }
   if (!node.has_fence_device) {
     return "no fence device";
+  }
+  if (!vm.allowed_nodes.empty() && std::find(vm.allowed_nodes.begin(), vm.allowed_nodes.end(),
+                                             node.name) == vm.allowed_nodes.end()) {
+    return "its eSAN disks are not on this node";
   }
   if (node.memory_mib - c.ledger.used_mib(node.name, vm.name) < vm.memory_mib) {
     return "not enough memory";

@@ -1,6 +1,7 @@
 // Where an HA VM may run. A candidate node is a member, online, covered by a
-// fence device (so a VM there can be recovered if the node is lost) and has
-// room: its memory minus what the ledger says others use there.
+// fence device (so a VM there can be recovered if the node is lost), holds
+// the VM's eSAN disks (when it has any) and has room: its memory minus what
+// the ledger says others use there.
 #pragma once
 
 #include <optional>

@@ -41,7 +41,8 @@ std::string node_options(const cache_flags& cache, bool is_readonly) {
          ",cache.no-flush=" + on_off(cache.is_no_flush) + ",read-only=" + on_off(is_readonly);
 }
 
-std::string storage_node(const std::string& source, const std::string& node_name) {
+std::string storage_node(const std::string& source, const std::string& node_name,
+                         uint32_t reconnect_delay_s) {
   if (!is_nbd_uri(source))
     return "driver=file,node-name=" + node_name + ",filename=" + escape_option_value(source);
   auto parsed = parse_nbd_uri(source);
@@ -57,14 +58,17 @@ std::string storage_node(const std::string& source, const std::string& node_name
   }
   if (!nbd.export_name.empty())
     text += ",export=" + escape_option_value(nbd.export_name);
+  if (reconnect_delay_s > 0)
+    text += ",reconnect-delay=" + std::to_string(reconnect_delay_s);
   return text;
 }
 
-void append_nodes(const std::string& source, const std::string& format, const std::string& id,
-                  const cache_flags& cache, bool is_readonly, std::vector<std::string>& args) {
+void append_nodes(const std::string& source, uint32_t reconnect_delay_s, const std::string& format,
+                  const std::string& id, const cache_flags& cache, bool is_readonly,
+                  std::vector<std::string>& args) {
   const std::string options = node_options(cache, is_readonly);
   args.push_back("-blockdev");
-  args.push_back(storage_node(source, id + "-storage") + options);
+  args.push_back(storage_node(source, id + "-storage", reconnect_delay_s) + options);
   args.push_back("-blockdev");
   args.push_back("driver=" + format + ",node-name=" + id + "-format,file=" + id + "-storage" +
                  options);
@@ -80,7 +84,8 @@ void append_disk_args(const disk_definition& disk, size_t index, size_t scsi_ind
                       std::optional<int> boot_index, std::vector<std::string>& args) {
   const std::string id = disk_device_id(index);
   const cache_flags cache = cache_flags_for(disk.cache);
-  append_nodes(disk.source, disk.format, id, cache, disk.is_readonly, args);
+  append_nodes(disk.source, disk.nbd_reconnect_delay_s, disk.format, id, cache, disk.is_readonly,
+               args);
   std::string device = disk.bus == "virtio-scsi"
                            ? "scsi-hd,id=" + id + ",bus=scsi0.0,channel=0" +
                                  ",scsi-id=" + std::to_string(scsi_index) + ",lun=0"
@@ -95,7 +100,7 @@ void append_cdrom_args(const cdrom_definition& cdrom, std::optional<int> boot_in
   const std::string id(cdrom_device_id);
   std::string device = "ide-cd,id=" + id + ",bus=ide.0";
   if (!cdrom.iso_path.empty()) {
-    append_nodes(cdrom.iso_path, "raw", id, cache_flags_for("writeback"), true, args);
+    append_nodes(cdrom.iso_path, 0, "raw", id, cache_flags_for("writeback"), true, args);
     device += ",drive=" + id + "-format";
   }
   args.push_back("-device");

@@ -42,7 +42,11 @@ status check_disk(const std::string& field, const disk_definition& disk) {
       return invalid(field + ".source", address.err().message);
   } else if (auto s = check_path(field + ".source", disk.source); !s) {
     return s;
+  } else if (disk.nbd_reconnect_delay_s != 0) {
+    return invalid(field + ".nbd_reconnect_delay_s", "applies to NBD sources only");
   }
+  if (disk.nbd_reconnect_delay_s > 3600)
+    return invalid(field + ".nbd_reconnect_delay_s", "is more than 3600 seconds");
   if (!is_one_of(disk.format, formats))
     return invalid(field + ".format", "unknown format '" + disk.format + "' (raw, qcow2)");
   if (!is_one_of(disk.bus, buses))

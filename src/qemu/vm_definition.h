@@ -30,6 +30,10 @@ struct disk_definition {
   std::string bus = "virtio-blk";  // virtio-blk | virtio-scsi
   std::string cache = "none";      // none | writeback | writethrough | directsync | unsafe
   bool is_readonly = false;
+  // NBD sources: for this many seconds after the connection is lost QEMU
+  // holds the guest's I/O and reconnects (a restarting server costs no I/O
+  // error); 0: fail at once. At most 3600.
+  uint32_t nbd_reconnect_delay_s = 0;
 };
 
 struct nic_definition {

@@ -31,8 +31,15 @@ ha::input world::build_input(const std::string& name, const sim_node& n) const {
   for (const vm_def& v : vms_) {
     auto placed = n.store.placement.find(v.name);
     std::string node = placed == n.store.placement.end() ? v.home : placed->second;
-    in.vms.push_back(ha::vm_info{v.name, v.memory_mib, node, true, v.wants_running, v.priority,
-                                 v.preferred, v.is_sticky});
+    in.vms.push_back(ha::vm_info{v.name,
+                                 v.memory_mib,
+                                 node,
+                                 true,
+                                 v.wants_running,
+                                 v.priority,
+                                 v.preferred,
+                                 v.is_sticky,
+                                 {}});
   }
   for (const auto& [vm, report] : n.store.reports) {
     in.reports.push_back(report);

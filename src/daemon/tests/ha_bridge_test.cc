@@ -92,6 +92,20 @@ TEST_F(ha_bridge, input_carries_nodes_vms_reports_and_requests) {
   ASSERT_EQ(in.fence_results.size(), 1u);
 }
 
+TEST_F(ha_bridge, a_vm_on_esan_disks_may_run_only_on_their_nodes) {
+  auto in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
+  EXPECT_TRUE(in.vms[0].allowed_nodes.empty());
+  json disk = {{"size_mib", 64},
+               {"nodes", {"n1", "n3"}},
+               {"port", 7789},
+               {"generation", "0123456789abcdef"}};
+  json vm = ha_vm_value("n1");
+  vm["disks"] = {{{"esan", "d1"}}};
+  apply({put("esan_disk", "d1", disk), put("vm", "web", vm)});
+  in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
+  EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1", "n3"}));
+}
+
 // A decision written to the domain reads back as the state it wrote, and its
 // placement moves vm.node with it.
 TEST_F(ha_bridge, changes_persist_the_next_state_and_the_placement) {

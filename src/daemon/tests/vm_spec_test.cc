@@ -7,7 +7,7 @@
 namespace vcube::daemon {
 namespace {
 
-const vm_host_paths paths{"/img", "/run/vcube/vms"};
+const vm_host_paths paths{"/img", "/run/vcube/vms", "/run/vcube/esand-nbd.sock"};
 
 TEST(vm_spec, definition_from_the_domain_value) {
   auto d = make_vm_definition("vm1", domain::test::vm_value(), paths, {"lab", "tcg", {"vctap0"}});
@@ -45,6 +45,19 @@ TEST(vm_spec, uuid_is_stable_and_distinct) {
   EXPECT_NE(vm_uuid("lab", "vm1"), vm_uuid("other", "vm1"));
   EXPECT_EQ(vm_uuid("lab", "vm1").size(), 36u);
   EXPECT_EQ(vm_uuid("lab", "vm1")[14], '5');
+}
+
+TEST(vm_spec, an_esan_disk_is_opened_over_nbd_with_a_reconnect_delay) {
+  json vm = domain::test::vm_value();
+  vm["disks"].push_back({{"esan", "db-data"}});
+  auto d = make_vm_definition("vm1", vm, paths, {"lab", "tcg", {"vctap0"}});
+  ASSERT_TRUE(d) << d.err().message;
+  ASSERT_EQ(d->disks.size(), 2u);
+  EXPECT_EQ(d->disks[1].source, "nbd+unix:///db-data?socket=/run/vcube/esand-nbd.sock");
+  EXPECT_EQ(d->disks[1].nbd_reconnect_delay_s, esan_reconnect_delay_s);
+  EXPECT_EQ(d->disks[0].nbd_reconnect_delay_s, 0u);
+  EXPECT_EQ(esan_disks_of(vm), std::vector<std::string>{"db-data"});
+  EXPECT_EQ(vm_files(vm, paths).size(), 3u);  // the eSAN disk is no file to create
 }
 
 TEST(vm_spec, files_to_check_or_create) {

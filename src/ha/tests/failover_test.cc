@@ -44,6 +44,25 @@ TEST(failover, lost_node_is_fenced_and_its_vm_recovers_only_after_confirmation) 
   EXPECT_EQ(h.rec("web").move_to, "n2");
 }
 
+TEST(failover, a_vm_on_esan_disks_recovers_only_where_its_disks_are) {
+  harness h(3);
+  h.add_vm("db", 1024, "n2").allowed_nodes = {"n2", "n3"};
+  h.step(1000);
+  h.settle("db");
+  h.step(2000);
+  h.node("n2").is_member = false;
+  h.step(3000);
+  h.in.fence_results.push_back({"n2", true, ""});
+  h.step(5000);
+  EXPECT_EQ(h.rec("db").node, "n3");  // n1 has more room and a lower id, but not the disks
+  h.node("n3").is_member = false;
+  h.step(6000);
+  h.in.fence_results.push_back({"n3", true, ""});
+  h.step(8000);
+  EXPECT_EQ(h.rec("db").node, "n3");  // nowhere else to go: it waits for a disk node
+  EXPECT_NE(h.rec("db").state, vm_state::starting);
+}
+
 TEST(failover, failed_fence_alerts_and_retries) {
   harness h = with_web_on_n2();
   h.cfg.fence_retry_ms = 5000;

@@ -54,7 +54,7 @@ TEST(command_line, tcg_matches_golden) {
   vm.acceleration = "tcg";
   vm.vcpus = 2;
   vm.nics.push_back({"52:54:00:00:00:01", "vc-tap9", "virtio-net"});
-  vm.disks.push_back({"nbd://10.0.0.2/vol-1", "raw", "virtio-blk", "directsync", true});
+  vm.disks.push_back({"nbd://10.0.0.2/vol-1", "raw", "virtio-blk", "directsync", true, 0});
   vm.boot_order = {"network", "disk"};
   expect_matches_golden(vm, "tcg.argv");
 }
@@ -65,7 +65,7 @@ TEST(command_line, kernel_boot_matches_golden) {
   vm.machine_type = "pc-q35-7.2";
   vm.kernel = kernel_boot{"/var/lib/vcube/guest/vmlinuz", "/var/lib/vcube/guest/initrd.img",
                           "console=ttyS0 quiet panic=-1"};
-  vm.disks.push_back({"nbd://[fd00::2]:10900/vol-2", "raw", "virtio-scsi", "unsafe"});
+  vm.disks.push_back({"nbd://[fd00::2]:10900/vol-2", "raw", "virtio-scsi", "unsafe", false, 5});
   expect_matches_golden(vm, "kernel_boot.argv");
 }
 

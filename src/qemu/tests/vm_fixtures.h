@@ -22,7 +22,8 @@ inline vm_definition full_vm() {
   vm.name = "db-2";
   vm.vcpus = 4;
   vm.memory_mib = 8192;
-  vm.disks.push_back({"/var/lib/vcube/images/db-2,root.qcow2", "qcow2", "virtio-blk", "none"});
+  vm.disks.push_back(
+      {"/var/lib/vcube/images/db-2,root.qcow2", "qcow2", "virtio-blk", "none", false, 0});
   vm.disks.push_back(
       {"nbd+unix:///vol-7?socket=/run/vcube/esand.sock", "raw", "virtio-scsi", "writethrough"});
   vm.nics.push_back({"52:54:00:AB:CD:01", "vc-tap0", "virtio-net"});

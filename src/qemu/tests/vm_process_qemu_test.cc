@@ -94,7 +94,7 @@ class vm_process_qemu_test : public ::testing::Test {
     vm.acceleration = "tcg";
     // writeback, not the default none: O_DIRECT fails where /tmp is a tmpfs.
     vm.disks.push_back(
-        disk_definition{work_ + "/disk.raw", "raw", "virtio-blk", "writeback", false});
+        disk_definition{work_ + "/disk.raw", "raw", "virtio-blk", "writeback", false, 0});
     vm.kernel = kernel_boot{guest + "/vmlinux", guest + "/initrd.img",
                             "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=vm-test"};
     vm.run_dir = work_ + "/run";
