@@ -14,6 +14,7 @@ namespace vcube::daemon {
 
 class vm_executor;
 class ha_manager;
+class esan_agent;
 
 struct context {
   node_config node;
@@ -29,6 +30,7 @@ struct context {
   asio::thread_pool* forward_work = nullptr;
   vm_executor* vms = nullptr;
   ha_manager* ha = nullptr;
+  esan_agent* esan = nullptr;
   vm_host_paths vm_paths{};
 };
 

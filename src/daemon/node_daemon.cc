@@ -130,6 +130,9 @@ node_daemon::node_daemon(asio::io_context& io, node_config node,
   context_->vms = vms_.get();
   ha_ = std::make_unique<ha_manager>(io_, *context_, fence_work_, real_fence_hooks());
   context_->ha = ha_.get();
+  esan_ =
+      std::make_unique<esan_agent>(io_, *context_, [this] { return vms_->esan_disks_in_use(); });
+  context_->esan = esan_.get();
 }
 
 node_daemon::~node_daemon() = default;
@@ -163,6 +166,7 @@ status node_daemon::start() {
   sync_networks();
   vms_->start();
   ha_->start();
+  esan_->start();
   spdlog::info("vcubed {} (node id {}) of cluster {} listening on https://{}:{}", node_.name,
                node_.node_id, node_.cluster, node_.address, paths::api_port);
   return ok_status();
@@ -177,6 +181,7 @@ awaitable<void> node_daemon::stop() {
   }
   vms_->stop();
   ha_->stop();
+  esan_->stop();
   domain_->stop();
   link_->stop();
 }
@@ -187,15 +192,19 @@ void node_daemon::on_applied(const std::vector<domain::change>& changes, bool is
   bool touches_networks = is_state_replaced;
   bool touches_devices = is_state_replaced;
   bool touches_ha = is_state_replaced;
+  bool touches_esan = is_state_replaced;
   for (const auto& c : changes) {
     touches_nodes = touches_nodes || c.kind == "node" || c.kind == "cluster";
     touches_networks = touches_networks || c.kind == "network";
     touches_devices = touches_devices || c.kind == "fence_device";
     // The manager's own fence history and alerts change nothing it reads.
     touches_ha = touches_ha || (c.kind != "fence_log" && c.kind != "alert");
+    touches_esan = touches_esan || c.kind == "esan_disk" || c.kind == "vm" || c.kind == "node";
   }
   if (touches_ha)
     ha_->poke();
+  if (touches_esan)
+    esan_->poke();
   if (touches_devices)
     ha_->poke_monitor();
   if (touches_nodes)

@@ -8,6 +8,7 @@
 #include "api/router.h"
 #include "cluster/corosync_link.h"
 #include "daemon/context.h"
+#include "daemon/esan_agent.h"
 #include "daemon/ha_manager.h"
 #include "daemon/vm_executor.h"
 #include "domain/domain_service.h"
@@ -45,6 +46,7 @@ class node_daemon {
   asio::thread_pool fence_work_{2};  // fence agents: seconds per call
   std::unique_ptr<vm_executor> vms_;
   std::unique_ptr<ha_manager> ha_;
+  std::unique_ptr<esan_agent> esan_;
   std::unique_ptr<context> context_;
   std::unique_ptr<api::http_server> server_;
 };

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/time.h"
+#include "daemon/esan_agent.h"
 #include "daemon/off_loop.h"
 #include "domain/rules.h"
 #include "env/files.h"
@@ -268,6 +269,16 @@ awaitable<status> vm_executor::start_vm(const std::string& name) {
   auto definition = make_vm_definition(name, value, paths_, *prepared);
   if (!definition)
     co_return definition.err();
+  // Its eSAN disks become primary here first (the peer's side is demoted
+  // once its VM is gone): QEMU's writes need a primary.
+  auto disks = esan_disks_of(value);
+  if (!disks.empty() && ctx_.esan) {
+    auto promoted = co_await ctx_.esan->promote(std::move(disks));
+    if (!promoted) {
+      hooks_.remove_taps(name);
+      co_return promoted;
+    }
+  }
   // Named: a defaulted class argument is a temporary in the co_await
   // expression, which GCC 12 destroys twice.
   qemu::vm_start_options options;
@@ -331,6 +342,18 @@ json vm_executor::status_of(const std::string& name) const {
   local_vm view = it == vms_.end() ? local_vm{"stopped", "", 0, 0, false, "", 0} : it->second.view;
   json out = vm_status_value(ctx_.node.name, view);
   out["name"] = name;
+  return out;
+}
+
+std::set<std::string> vm_executor::esan_disks_in_use() const {
+  std::set<std::string> out;
+  for (const auto& [name, e] : vms_) {
+    if (!e.is_busy && !e.process)
+      continue;
+    if (auto vm = ctx_.domain.state().get("vm", name))
+      for (auto& disk : esan_disks_of(vm->value))
+        out.insert(std::move(disk));
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ class vm_executor {
 
   // The domain changed: report again (a VM may have been deleted) and follow
   // the HA manager's records.
+  // The eSAN disks of the VMs that run here or have an action (a start) running.
+  std::set<std::string> esan_disks_in_use() const;
+
   void on_domain_changed() {
     request_report();
     follow_ha();

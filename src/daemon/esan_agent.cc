@@ -1,0 +1,256 @@
+#include "daemon/esan_agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "common/time.h"
+#include "daemon/esan_control.h"
+#include "daemon/off_loop.h"
+#include "env/files.h"
+#include "env/process.h"
+
+namespace vcube::daemon {
+namespace {
+
+constexpr auto esand_start_timeout = std::chrono::seconds(10);
+constexpr uint16_t esand_nbd_tcp_port = 10809;
+
+// The disks whose metadata file exists in `dir`.
+std::set<std::string> created_disks(const std::string& dir) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".meta")
+      out.insert(e.path().stem().string());
+  return out;
+}
+
+std::string describe(const json& request) {
+  return request.value("op", "?") + " " + request.value("name", "");
+}
+
+}  // namespace
+
+esan_agent::esan_agent(asio::io_context& io, context& ctx,
+                       std::function<std::set<std::string>()> in_use, esan_paths paths)
+    : io_(io), ctx_(ctx), in_use_(std::move(in_use)), paths_(std::move(paths)), timer_(io) {}
+
+esan_agent::~esan_agent() {
+  work_.join();
+}
+
+void esan_agent::start() {
+  asio::co_spawn(io_, loop(), asio::detached);
+}
+
+void esan_agent::stop() {
+  is_stopped_ = true;
+  timer_.cancel();
+}
+
+void esan_agent::poke() {
+  is_poked_ = true;
+  timer_.cancel();
+}
+
+std::string esan_agent::esand_path() const {
+  if (const char* p = std::getenv("VCUBE_ESAND"); p && *p)
+    return p;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    for (auto candidate : {self.parent_path() / "vcube-esand",
+                           self.parent_path().parent_path() / "esan" / "vcube-esand"})
+      if (std::filesystem::exists(candidate, ec))
+        return candidate.string();
+  return "vcube-esand";
+}
+
+// esand outlives vcubed (like QEMU): start it only when nothing answers.
+status esan_agent::ensure_esand() const {
+  json status_request = {{"op", "status"}};
+  if (esan_call(paths_.control, status_request))
+    return ok_status();
+  if (auto s = env::make_directories(paths_.dir, 0700); !s)
+    return s;
+  std::vector<std::string> argv = {
+      esand_path(),      "--control",  paths_.control,
+      "--state",         paths_.state, "--unix",
+      paths_.nbd_socket, "--tcp",      ctx_.node.address + ":" + std::to_string(esand_nbd_tcp_port),
+      "--log-file",      paths_.log};
+  auto started = env::run(argv, {}, std::chrono::seconds(30));
+  if (!started)
+    return started.err();
+  if (started->exit_code != 0)
+    return make_error(errc::unavailable, "vcube-esand did not start (exit " +
+                                             std::to_string(started->exit_code) +
+                                             "): " + started->err + " — see " + paths_.log);
+  auto until = std::chrono::steady_clock::now() + esand_start_timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (esan_call(paths_.control, status_request))
+      return ok_status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // another daemon; bounded
+  }
+  return make_error(errc::unavailable, "vcube-esand started but its control socket " +
+                                           paths_.control + " does not answer; see " + paths_.log);
+}
+
+esan_agent::observed esan_agent::observe() const {
+  observed out;
+  if (auto s = ensure_esand(); !s) {
+    spdlog::error("eSAN: {}", s.err().message);
+    return out;
+  }
+  json status_request = {{"op", "status"}};
+  auto status = esan_call(paths_.control, status_request);
+  if (!status)
+    return out;
+  out.is_esand_up = true;
+  out.volumes = status->value("volumes", json::array());
+  out.created = created_disks(paths_.dir);
+  return out;
+}
+
+esan_agent::tick_result esan_agent::run_requests(const std::vector<json>& requests,
+                                                 const std::vector<esan_volume>& wanted,
+                                                 esan_local local) const {
+  tick_result out;
+  out.verify_done = local.verify_done;
+  out.resolve_done = local.resolve_done;
+  for (const auto& request : requests) {
+    auto done = esan_call(paths_.control, request);
+    std::string op = request.value("op", "");
+    std::string name = request.value("name", "");
+    if (done)
+      spdlog::info("eSAN: {}", describe(request));
+    else
+      spdlog::warn("eSAN: {}: {}", describe(request), done.err().message);
+    // A verify or a resolution is asked for once, whatever esand answered
+    // (the status says how it went).
+    for (const auto& w : wanted) {
+      if (w.name == name && op == "verify")
+        out.verify_done[name] = w.verify_request;
+      if (w.name == name && op == "resolve")
+        out.resolve_done[name] = w.resolve_at;
+    }
+  }
+  json status_request = {{"op", "status"}};
+  auto after = esan_call(paths_.control, status_request);
+  if (!after)
+    return out;
+  out.volumes = after->value("volumes", json::array());
+  out.is_esand_up = true;
+  return out;
+}
+
+awaitable<void> esan_agent::loop() {
+  while (!is_stopped_) {
+    is_poked_ = false;
+    co_await tick();
+    if (is_poked_ || is_stopped_)
+      continue;
+    timer_.expires_after(tick_interval);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+awaitable<void> esan_agent::tick() {
+  // Acting on a stale or partial copy of the domain could delete a disk's
+  // data: only with a writable (quorate, synced) domain.
+  if (!ctx_.domain.writable())
+    co_return;
+  auto wanted = wanted_volumes(ctx_.domain.state(), ctx_.node.name, paths_);
+  if (wanted.empty() && created_disks(paths_.dir).empty() && !env::file_exists(paths_.control))
+    co_return;  // no eSAN disk here: no esand needed
+  std::function<observed()> look = [this] { return observe(); };
+  auto seen = co_await off_loop(work_, std::move(look));
+  if (!seen.is_esand_up)
+    co_return;
+  // Decided here, on the loop, with what runs now: a promote() for a VM
+  // start marks its disks first, and its request queues behind these on the
+  // one worker thread, so a demote never undoes it.
+  esan_local local;
+  local.created = seen.created;
+  local.in_use = in_use_();
+  local.in_use.insert(starting_.begin(), starting_.end());
+  for (const auto& w : wanted)
+    if (auto o = ctx_.domain.state().get("esan_status", esan_status_name(w.name, ctx_.node.name))) {
+      local.verify_done[w.name] = o->value.value("verify_done", int64_t(0));
+      local.resolve_done[w.name] = o->value.value("resolve_done", int64_t(0));
+    }
+  auto requests = esan_requests(wanted, seen.volumes, local, paths_);
+  std::function<tick_result()> work = [this, requests, wanted, local] {
+    return run_requests(requests, wanted, local);
+  };
+  auto result = co_await off_loop(work_, std::move(work));
+  if (result.is_esand_up)
+    co_await report(wanted, result);
+}
+
+awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const tick_result& r) {
+  const auto& store = ctx_.domain.state();
+  std::vector<domain::change> changes;
+  int64_t now = unix_now_s();
+  for (const auto& w : wanted) {
+    json volume;
+    for (const auto& v : r.volumes)
+      if (v.value("name", "") == w.name)
+        volume = v;
+    auto verify_done = r.verify_done.count(w.name) ? r.verify_done.at(w.name) : 0;
+    auto resolve_done = r.resolve_done.count(w.name) ? r.resolve_done.at(w.name) : 0;
+    json value = esan_status_value(w.name, ctx_.node.name, volume, verify_done, resolve_done, now);
+    std::string name = esan_status_name(w.name, ctx_.node.name);
+    auto old = store.get("esan_status", name);
+    if (old && !esan_status_worth_writing(old->value, value))
+      continue;
+    changes.push_back({domain::change::op_type::put, "esan_status", name, std::move(value),
+                       old ? old->version : 0});
+  }
+  if (changes.empty() || !ctx_.domain.writable())
+    co_return;
+  domain::write_request request{domain::write_request::type::apply, std::move(changes)};
+  auto written = co_await ctx_.domain.write(std::move(request), ctx_.write_deadline);
+  if (!written)
+    spdlog::debug("eSAN status report: {}", written.err().message);
+}
+
+awaitable<status> esan_agent::promote(std::vector<std::string> disks) {
+  auto until = std::chrono::steady_clock::now() + promote_timeout;
+  for (const auto& disk : disks)
+    starting_.insert(disk);
+  status out = ok_status();
+  for (const auto& disk : disks) {
+    while (true) {
+      std::function<result<json>()> call = [this, disk] {
+        json request = {{"op", "promote"}, {"name", disk}};
+        return esan_call(paths_.control, request);
+      };
+      auto promoted = co_await off_loop(work_, std::move(call));
+      if (promoted)
+        break;
+      bool may_pass = promoted.err().code == errc::conflict ||
+                      promoted.err().code == errc::not_found ||
+                      promoted.err().code == errc::unavailable;
+      if (!may_pass || std::chrono::steady_clock::now() >= until) {
+        out = make_error(promoted.err().code,
+                         "eSAN disk '" + disk +
+                             "' cannot become primary on this node: " + promoted.err().message);
+        break;
+      }
+      poke();  // the peer's agent demotes its side; ours attaches a new volume
+      asio::steady_timer wait(io_, std::chrono::seconds(1));
+      boost::system::error_code ec;
+      co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    if (!out)
+      break;
+  }
+  for (const auto& disk : disks)
+    starting_.erase(disk);
+  co_return out;
+}
+
+}  // namespace vcube::daemon

@@ -1,0 +1,78 @@
+// esan_agent: keeps this node's vcube-esand in line with the domain's eSAN
+// disks (docs/esan.md, "In the cluster"). It starts esand when its control
+// socket does not answer, creates and attaches the volumes of this node's
+// disks, demotes a primary no local VM uses, runs requested verifies and
+// split-brain resolutions, deletes the volumes of deleted disks, and reports
+// every disk's state as an esan_status object. The executor promotes a VM's
+// disks before it starts QEMU (promote()).
+//
+// Threading: the loop runs on the io_context's thread; control requests are
+// blocking and run on the agent's own worker thread (off_loop).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "daemon/context.h"
+#include "daemon/esan_plan.h"
+
+namespace vcube::daemon {
+
+class esan_agent {
+ public:
+  static constexpr std::chrono::seconds tick_interval{2};
+  static constexpr std::chrono::seconds promote_timeout{60};
+
+  // `in_use` lists the disks of the VMs that run (or start) on this node.
+  esan_agent(asio::io_context& io, context& ctx, std::function<std::set<std::string>()> in_use,
+             esan_paths paths = {});
+  ~esan_agent();
+
+  void start();
+  void stop();
+  // The domain changed: act now rather than at the next tick.
+  void poke();
+
+  // Makes this node primary for `disks` before a VM starts on them: retries
+  // while the peer is still primary (its VM is being stopped) or the volume
+  // is not attached yet, up to promote_timeout.
+  awaitable<status> promote(std::vector<std::string> disks);
+
+ private:
+  struct observed {
+    bool is_esand_up = false;
+    json volumes = json::array();  // esand's status
+    std::set<std::string> created;
+  };
+  struct tick_result {
+    json volumes = json::array();  // esand's status, after the requests
+    std::map<std::string, int64_t> verify_done;
+    std::map<std::string, int64_t> resolve_done;
+    bool is_esand_up = false;
+  };
+
+  awaitable<void> loop();
+  awaitable<void> tick();
+  observed observe() const;
+  tick_result run_requests(const std::vector<json>& requests,
+                           const std::vector<esan_volume>& wanted, esan_local local) const;
+  status ensure_esand() const;
+  std::string esand_path() const;
+  awaitable<void> report(const std::vector<esan_volume>& wanted, const tick_result& r);
+
+  asio::io_context& io_;
+  context& ctx_;
+  std::function<std::set<std::string>()> in_use_;
+  esan_paths paths_;
+  asio::thread_pool work_{1};
+  asio::steady_timer timer_;
+  std::set<std::string> starting_;  // disks being promoted for a VM start
+  bool is_stopped_ = false;
+  bool is_poked_ = false;
+};
+
+}  // namespace vcube::daemon

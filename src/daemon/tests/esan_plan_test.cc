@@ -1,0 +1,162 @@
+#include "daemon/esan_plan.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/tests/fixtures.h"
+
+namespace vcube::daemon {
+namespace {
+
+using namespace domain::test;
+
+const esan_paths paths{};
+
+json disk_value() {
+  return {{"size_mib", 64},
+          {"nodes", {"n1", "n2"}},
+          {"port", 7790},
+          {"generation", "00000000000000ff"},
+          {"rate_mib", 100}};
+}
+
+std::vector<std::string> ops(const std::vector<json>& requests) {
+  std::vector<std::string> out;
+  for (const auto& r : requests)
+    out.push_back(r.value("op", "") + " " + r.value("name", ""));
+  return out;
+}
+
+json attached(const std::string& name, const std::string& role = "secondary",
+              uint64_t size = uint64_t(64) << 20) {
+  return {{"name", name},
+          {"size", size},
+          {"role", role},
+          {"connected", true},
+          {"disk_state", "UpToDate"},
+          {"rate", uint64_t(100) << 20},
+          {"nbd_clients", 0}};
+}
+
+class esan_plan : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = domain::store::open(":memory:");
+    ASSERT_TRUE(opened);
+    s = std::move(*opened);
+    auto v = s->apply(apply_request(
+        {put("node", "n1", node_value(1, "10.0.0.1")), put("node", "n2", node_value(2, "10.0.0.2")),
+         put("node", "n3", node_value(3, "10.0.0.3")), put("esan_disk", "d1", disk_value())}));
+    ASSERT_TRUE(v) << v.err().message;
+  }
+  std::unique_ptr<domain::store> s;
+};
+
+TEST_F(esan_plan, the_first_node_listens_and_the_second_dials_it) {
+  auto first = wanted_volumes(*s, "n1", paths);
+  auto second = wanted_volumes(*s, "n2", paths);
+  EXPECT_TRUE(wanted_volumes(*s, "n3", paths).empty());
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(first[0].listen, "10.0.0.1:7790");
+  EXPECT_EQ(first[0].peer, "");
+  EXPECT_EQ(second[0].peer, "10.0.0.1:7790");
+  EXPECT_EQ(first[0].size_bytes, uint64_t(64) << 20);
+  EXPECT_EQ(first[0].generation, 0xffu);
+  EXPECT_EQ(first[0].rate, uint64_t(100) << 20);
+  EXPECT_EQ(first[0].data, "/var/lib/vcube/esan/d1.img");
+  EXPECT_EQ(first[0].meta, "/var/lib/vcube/esan/d1.meta");
+}
+
+TEST_F(esan_plan, a_new_disk_is_created_then_attached) {
+  auto wanted = wanted_volumes(*s, "n2", paths);
+  auto requests = esan_requests(wanted, json::array(), {}, paths);
+  EXPECT_EQ(ops(requests), (std::vector<std::string>{"create d1", "attach d1"}));
+  EXPECT_EQ(requests[0]["generation"], 0xff);
+  EXPECT_EQ(requests[0]["primary"], false);
+  EXPECT_EQ(requests[1]["peer"], "10.0.0.1:7790");
+  EXPECT_FALSE(requests[1].contains("listen"));
+  esan_local local;
+  local.created = {"d1"};
+  EXPECT_EQ(ops(esan_requests(wanted, json::array(), local, paths)),
+            std::vector<std::string>{"attach d1"});
+  EXPECT_TRUE(esan_requests(wanted, json::array({attached("d1")}), local, paths).empty());
+}
+
+TEST_F(esan_plan, rate_and_growth_follow_the_domain) {
+  auto wanted = wanted_volumes(*s, "n1", paths);
+  esan_local local;
+  local.created = {"d1"};
+  json v = attached("d1", "secondary", uint64_t(32) << 20);
+  v["rate"] = 0;
+  auto requests = esan_requests(wanted, json::array({v}), local, paths);
+  EXPECT_EQ(ops(requests), (std::vector<std::string>{"rate d1", "resize d1"}));
+  EXPECT_EQ(requests[1]["size"], uint64_t(64) << 20);
+}
+
+TEST_F(esan_plan, a_primary_is_demoted_only_when_nothing_uses_it) {
+  auto wanted = wanted_volumes(*s, "n1", paths);
+  esan_local local;
+  local.created = {"d1"};
+  json v = attached("d1", "primary");
+  EXPECT_EQ(ops(esan_requests(wanted, json::array({v}), local, paths)),
+            std::vector<std::string>{"demote d1"});
+  local.in_use = {"d1"};
+  EXPECT_TRUE(esan_requests(wanted, json::array({v}), local, paths).empty());
+  local.in_use.clear();
+  v["nbd_clients"] = 1;  // a QEMU vcubed does not know about yet
+  EXPECT_TRUE(esan_requests(wanted, json::array({v}), local, paths).empty());
+}
+
+TEST_F(esan_plan, verify_and_resolve_run_once_per_request) {
+  json disk = disk_value();
+  disk["verify_request"] = 5;
+  disk["resolve"] = {{"discard", "n2"}, {"at", 7}};
+  ASSERT_TRUE(s->apply(apply_request({put("esan_disk", "d1", disk)})));
+  esan_local local;
+  local.created = {"d1"};
+  auto first = wanted_volumes(*s, "n1", paths);
+  EXPECT_EQ(ops(esan_requests(first, json::array({attached("d1")}), local, paths)),
+            std::vector<std::string>{"verify d1"});
+  local.verify_done["d1"] = 5;
+  EXPECT_TRUE(esan_requests(first, json::array({attached("d1")}), local, paths).empty());
+  auto second = wanted_volumes(*s, "n2", paths);
+  json split = attached("d1");
+  split["connected"] = false;
+  split["disk_state"] = "SplitBrain";
+  EXPECT_EQ(ops(esan_requests(second, json::array({split}), local, paths)),
+            std::vector<std::string>{"resolve d1"});
+  local.resolve_done["d1"] = 7;
+  EXPECT_TRUE(esan_requests(second, json::array({split}), local, paths).empty());
+}
+
+TEST_F(esan_plan, a_deleted_disk_is_detached_and_its_files_removed) {
+  esan_local local;
+  local.created = {"d1", "old"};
+  auto requests = esan_requests({}, json::array({attached("d1")}), local, paths);
+  EXPECT_EQ(ops(requests), (std::vector<std::string>{"detach d1", "delete d1", "delete old"}));
+  EXPECT_EQ(requests[2]["data"], "/var/lib/vcube/esan/old.img");
+}
+
+TEST(esan_status, from_esand_and_worth_a_write_only_on_change) {
+  json volume = attached("d1", "primary");
+  volume["percent"] = 40;
+  volume["resynced_bytes"] = 100;
+  volume["verify"] = {{"state", "done"}, {"differing_regions", 0}, {"surprise", 1}};
+  json a = esan_status_value("d1", "n1", volume, 3, 0, 1000);
+  EXPECT_EQ(a["role"], "primary");
+  EXPECT_EQ(a["size_bytes"], uint64_t(64) << 20);
+  EXPECT_EQ(a["attached"], true);
+  EXPECT_FALSE(a["verify"].contains("surprise"));
+  EXPECT_EQ(a["verify_done"], 3);
+  EXPECT_EQ(esan_status_value("d1", "n1", json(), 0, 0, 1)["disk_state"], "Detached");
+  json b = esan_status_value("d1", "n1", volume, 3, 0, 1010);
+  EXPECT_FALSE(esan_status_worth_writing(a, b));
+  volume["resynced_bytes"] = 200;
+  EXPECT_FALSE(esan_status_worth_writing(a, esan_status_value("d1", "n1", volume, 3, 0, 1010)));
+  EXPECT_TRUE(esan_status_worth_writing(a, esan_status_value("d1", "n1", volume, 3, 0, 1030)));
+  volume["percent"] = 41;
+  EXPECT_TRUE(esan_status_worth_writing(a, esan_status_value("d1", "n1", volume, 3, 0, 1001)));
+}
+
+}  // namespace
+}  // namespace vcube::daemon
