@@ -5,6 +5,7 @@
 
 #include "cli/cluster_setup.h"
 #include "cli/commands.h"
+#include "cli/disk_commands.h"
 #include "cli/ha_commands.h"
 #include "cli/lab_commands.h"
 #include "cli/vm_commands.h"
@@ -208,6 +209,7 @@ int main(int argc, char** argv) {
   add_staged_and_backup_commands(app, g, code);
   add_vm_commands(app, g, code);
   add_ha_commands(app, g, code);
+  add_disk_commands(app, g, code);
   add_lab_commands(app, code);
   CLI11_PARSE(app, argc, argv);
   return code;

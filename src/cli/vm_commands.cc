@@ -262,7 +262,9 @@ void add_create(CLI::App& vm, global_options& g, int& code, std::string& name) {
   create->add_option("--memory-mib", o.memory_mib);
   create->add_option("--machine", o.machine, "q35 (default) or pc");
   create->add_option("--accel", o.accel, "auto (default), kvm or tcg");
-  create->add_option("--disk", o.disks, "IMAGE[,size=MIB][,bus=..][,cache=..][,format=..]");
+  create->add_option(
+      "--disk", o.disks,
+      "IMAGE[,size=MIB][,bus=..][,cache=..][,format=..], or esan:DISK[,bus=..][,cache=..]");
   create->add_option("--nic", o.nics, "NETWORK[,mac=..]");
   auto* cdrom = create->add_option("--cdrom", o.cdrom, "an ISO in the image directory, or \"\"");
   create->add_option("--boot", o.boot, "boot order, e.g. disk,cdrom,network");
@@ -386,6 +388,8 @@ void add_actions(CLI::App& vm, global_options& g, int& code, std::string& name) 
 }  // namespace
 
 result<json> parse_disk_option(const std::string& text) {
+  if (text.rfind("esan:", 0) == 0)
+    return parse_item(text.substr(5), "esan", {"bus", "cache", "readonly"});
   return parse_item(text, "image", {"size", "bus", "cache", "format", "readonly"});
 }
 

@@ -17,6 +17,7 @@ void add_session_routes(api::router& router, context& ctx);
 void add_cluster_routes(api::router& router, context& ctx);
 void add_domain_routes(api::router& router, context& ctx);
 void add_vm_routes(api::router& router, context& ctx);
+void add_esan_routes(api::router& router, context& ctx);
 
 // Token → principal with its effective roles (own + groups'); "root" is the
 // node-local superuser that a root shell mints from the cluster secret.

@@ -153,6 +153,7 @@ status node_daemon::start() {
   add_domain_routes(routes, *context_);
   add_ha_routes(routes, *context_);
   add_vm_routes(routes, *context_);
+  add_esan_routes(routes, *context_);
   server_ = std::make_unique<api::http_server>(
       io_.get_executor(), std::move(*ssl), std::move(routes),
       [this](std::string_view token) { return authenticate(*context_, token); });
