@@ -25,13 +25,15 @@ connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self
   if (peer.volume != volume)
     return refuse("the peer serves volume '" + peer.volume + "', not '" + volume + "'");
   if (peer.size_bytes != self.size_bytes)
-    return refuse("the sides differ in size (" + std::to_string(self.size_bytes) + " and " +
-                  std::to_string(peer.size_bytes) + " bytes): grow both first");
+    return refuse("size mismatch: grow both (this side " + std::to_string(self.size_bytes) +
+                  " bytes, the peer " + std::to_string(peer.size_bytes) + ")");
   if (peer.region_bytes != self.region_bytes)
     return refuse("the sides differ in region size");
-  if (peer.is_primary && self.role == volume_role::primary)
-    return refuse("both sides are primary; demote one before they connect");
   auto c = compare_generations(self.gens, peer.gens);
+  // Split brain is the diagnosis that matters even when both are primary.
+  if (peer.is_primary && self.role == volume_role::primary &&
+      c.decision != sync_decision::split_brain)
+    return refuse("both sides are primary; demote one before they connect");
   switch (c.decision) {
     case sync_decision::none:
       if (self.gens.current == 0)
