@@ -148,3 +148,30 @@ status meta_file::flush_bitmap() {
 }
 
 }  // namespace vcube::esan
+
+namespace vcube::esan {
+
+status meta_file::grow(uint64_t size_bytes) {
+  if (size_bytes <= meta_.size_bytes)
+    return ok_status();
+  auto bigger = region_bitmap::create(size_bytes, meta_.region_bytes);
+  if (!bigger)
+    return bigger.err();
+  for (auto r = bitmap_.next_set(0); r; r = bitmap_.next_set(*r + 1))
+    bigger->mark(bitmap_.region_offset(*r), 1);
+  region_bitmap old = std::move(bitmap_);
+  bitmap_ = std::move(*bigger);
+  auto written = flush_bitmap();
+  volume_meta m = meta_;
+  m.size_bytes = size_bytes;
+  if (written)
+    written = write_at(0, encode_meta(m));
+  if (!written) {
+    bitmap_ = std::move(old);
+    return written;
+  }
+  meta_ = m;
+  return ok_status();
+}
+
+}  // namespace vcube::esan

@@ -37,6 +37,10 @@ class meta_file {
   // (a set bit that is lost only makes a resync copy a region again).
   void clear(uint64_t region);
   status flush_bitmap();
+  // A larger volume: the bitmap grows (new regions clean) and is written
+  // first, then the block with the new size; a crash in between leaves the
+  // old size, whose bitmap is a prefix of the new one.
+  status grow(uint64_t size_bytes);
 
  private:
   meta_file(int fd, std::string path, volume_meta meta, region_bitmap bitmap);
