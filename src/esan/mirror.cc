@@ -396,10 +396,21 @@ bool mirror::is_primary() const {
 status mirror::write(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
   if (!is_primary())
     return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
-  auto seq = start_replicate_data(repl::frame_type::write, is_fua ? repl::flag_fua : uint16_t(0),
-                                  offset, data);
+  // A frame carries at most data_bytes_max: a larger NBD write (up to 32
+  // MiB) goes as several frames, all sent before the local write starts.
+  const uint16_t flags = is_fua ? repl::flag_fua : uint16_t(0);
+  std::vector<std::optional<uint64_t>> seqs;
+  for (size_t at = 0; at < data.size(); at += repl::data_bytes_max) {
+    auto part = data.subspan(at, std::min<size_t>(repl::data_bytes_max, data.size() - at));
+    seqs.push_back(start_replicate_data(repl::frame_type::write, flags, offset + at, part));
+  }
   auto local = data_->write(offset, data, is_fua);
-  auto replicated = wait_replicated(seq);
+  std::optional<status> replicated = ok_status();
+  for (auto seq : seqs) {
+    auto one = wait_replicated(seq);
+    if (replicated && *replicated && !(one && *one))
+      replicated = one;  // the first part the peer lacks: the whole range is tracked
+  }
   {
     std::lock_guard lock(mutex_);
     if (plan_)
@@ -567,6 +578,12 @@ void mirror::peer_lost(const std::string& why) {
     return;
   ::shutdown(fd_, SHUT_RDWR);
   fd_ = -1;
+  ++peer_epoch_;
+  // Frames sent on this connection are never answered now, even if a new
+  // peer attaches before their writers wake up: they count as not replicated.
+  for (auto& [seq, answer] : pending_)
+    if (!answer)
+      answer = make_error(errc::unavailable, "the peer was lost before it acknowledged");
   is_established_ = false;
   peer_is_primary_ = false;
   if (!is_stopping_)

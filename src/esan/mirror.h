@@ -164,6 +164,7 @@ class mirror final : public backend {
   mirror_verify verify_;
   std::map<uint64_t, std::optional<uint64_t>> verify_pending_;  // seq → the peer's hash
   uint64_t next_seq_ = 1;
+  uint64_t peer_epoch_ = 0;  // counts lost connections: a waiter's peer is gone when it changed
   std::map<uint64_t, std::optional<status>> pending_;  // seq → ack (nullopt: waiting)
   std::optional<resync_plan> plan_;                    // while this side is a resync source
   std::mutex send_mutex_;

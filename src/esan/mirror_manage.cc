@@ -122,19 +122,20 @@ status mirror::start_verify() {
 
 // The peer's hash of a range; nullopt when the peer is lost or silent.
 std::optional<uint64_t> mirror::peer_hash(uint64_t offset, uint64_t length) {
-  uint64_t seq;
+  uint64_t seq, epoch;
   {
     std::lock_guard lock(mutex_);
     if (fd_ < 0)
       return std::nullopt;
     seq = next_seq_++;
+    epoch = peer_epoch_;
     verify_pending_[seq] = std::nullopt;
   }
   auto sent = send_frame({repl::frame_type::verify_request, 0, seq, repl::extent{offset, length}});
   std::unique_lock lock(mutex_);
   if (sent)
     changed_.wait_for(lock, verify_reply_timeout,
-                      [&] { return verify_pending_.at(seq).has_value() || fd_ < 0; });
+                      [&] { return verify_pending_.at(seq).has_value() || peer_epoch_ != epoch; });
   auto hash = verify_pending_.at(seq);
   verify_pending_.erase(seq);
   return hash;

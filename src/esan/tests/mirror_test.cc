@@ -98,6 +98,10 @@ TEST_F(mirror_test, a_write_is_on_both_sides_when_it_is_acknowledged) {
   EXPECT_EQ(b_data().substr(4096, 8192), data);  // protocol C: no waiting needed
   ASSERT_TRUE(a_->write_zeroes(4096, 4096, false, true));
   EXPECT_EQ(b_data().substr(4096, 4096), std::string(4096, '\0'));
+  std::string large((3 << 20) + 4096, 'L');  // larger than one replication frame
+  ASSERT_TRUE(a_->write(0, bytes_of(large), false));
+  EXPECT_EQ(b_data().substr(0, large.size()), large);
+  EXPECT_TRUE(b_->status_now().is_connected);
   ASSERT_TRUE(a_->flush());
   EXPECT_EQ(a_->meta().gens.bitmap, 0u);  // nothing tracked
   auto refused = b_->write(0, bytes_of(data), false);
