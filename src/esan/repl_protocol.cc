@@ -74,7 +74,7 @@ result<header> parse_header(std::string_view b) {
   header h{frame_type(type), static_cast<uint16_t>(get(b, 6, 2)), get(b, 8, 8),
            static_cast<uint32_t>(get(b, 16, 4))};
   uint16_t allowed = h.type == frame_type::write   ? flag_fua
-                     : h.type == frame_type::hello ? flag_update
+                     : h.type == frame_type::hello ? uint16_t(flag_update | flag_recovering)
                                                    : 0;
   if (h.flags & ~allowed)
     return bad(std::string("flags ") + std::to_string(h.flags) + " are not valid on " +

@@ -49,6 +49,9 @@ inline constexpr uint16_t flag_fua = 1;
 // On a hello after the first: the sender's role or consistency changed
 // (promote, demote); it is not the end of a resync.
 inline constexpr uint16_t flag_update = 2;
+// On a hello: the sender crashed while primary and is recovering its activity
+// log's extents (peer_rules: they are resynced whichever way).
+inline constexpr uint16_t flag_recovering = 4;
 
 struct hello {
   std::string volume;  // 1..64 of A-Z a-z 0-9 . _ -
