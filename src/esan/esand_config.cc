@@ -145,8 +145,9 @@ result<mirror_config> parse_mirror_flag(std::string_view text) {
 }
 
 status validate(const esand_config& c) {
-  if (c.exports.empty() && c.mirrors.empty())
-    return make_error(errc::invalid_input, "nothing to serve: give at least one export", "exports");
+  if (c.exports.empty() && c.mirrors.empty() && c.control_path.empty())
+    return make_error(errc::invalid_input,
+                      "nothing to serve: give at least one export or a control socket", "exports");
   if (c.unix_paths.empty() && c.tcp_endpoints.empty())
     return make_error(errc::invalid_input,
                       "nowhere to listen: give a unix socket or a TCP endpoint", "unix");

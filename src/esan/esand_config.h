@@ -2,7 +2,7 @@
 //   {"exports": [{"name": "vm1-disk0", "path": "/var/lib/vcube/esan/vm1-disk0.img",
 //                 "read_only": false}],
 //    "unix": ["/run/vcube/esand-nbd.sock"], "tcp": ["0.0.0.0:10809"]}
-// This is the interim configuration until the control socket exists.
+// With --control, volumes are attached at runtime instead (control_protocol.h).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,8 @@ struct esand_config {
   std::vector<mirror_config> mirrors;
   std::vector<std::string> unix_paths;
   std::vector<tcp_endpoint> tcp_endpoints;
+  std::string control_path;  // the control socket (volumes come and go through it)
+  std::string state_path;    // the attached volumes, restored at startup
 };
 
 // Parses the JSON form; unknown fields are errors naming the field.
@@ -51,7 +53,7 @@ result<export_config> parse_export_flag(std::string_view text, bool is_read_only
 result<tcp_endpoint> parse_tcp_endpoint(std::string_view text);
 // "name=N,data=PATH,meta=PATH,listen=ADDR:PORT" or "...,peer=ADDR:PORT" (the --mirror flag).
 result<mirror_config> parse_mirror_flag(std::string_view text);
-// At least one export or mirror and one listener; names unique, non-empty,
+// At least one export or mirror (or a control socket) and one listener; names unique, non-empty,
 // <= 4096 bytes; a mirror listens or dials, not both.
 status validate(const esand_config& c);
 

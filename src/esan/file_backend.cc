@@ -71,6 +71,22 @@ file_backend::~file_backend() {
   ::close(fd_);
 }
 
+status file_backend::grow(uint64_t size_bytes) {
+  if (size_bytes <= size_bytes_.load())
+    return ok_status();
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0)
+    return os_error("stat", errno);
+  if (!S_ISREG(st.st_mode))
+    return make_error(errc::conflict, path_ + " is a block device of " +
+                                          std::to_string(size_bytes_.load()) +
+                                          " bytes: grow the device first");
+  if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) != 0 || ::fsync(fd_) != 0)
+    return os_error("grow", errno);
+  size_bytes_ = size_bytes;
+  return ok_status();
+}
+
 status file_backend::os_error(const char* what, int errno_value) const {
   return make_error(errc_for(errno_value),
                     std::string(what) + " on " + path_ + " failed: " + std::strerror(errno_value));

@@ -3,6 +3,7 @@
 // or PUNCH_HOLE), falling back to writing zeroes where fallocate is refused.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -18,7 +19,10 @@ class file_backend final : public backend {
   file_backend(const file_backend&) = delete;
   file_backend& operator=(const file_backend&) = delete;
 
-  uint64_t size_bytes() const override { return size_bytes_; }
+  uint64_t size_bytes() const override { return size_bytes_.load(); }
+  // Extends a regular file to at least `size_bytes` (sparse: reads as
+  // zeroes); a block device must already be that large.
+  status grow(uint64_t size_bytes);
   bool is_read_only() const override { return is_read_only_; }
   status read(uint64_t offset, std::span<std::byte> out) override;
   status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) override;
@@ -33,7 +37,7 @@ class file_backend final : public backend {
 
   int fd_;
   std::string path_;
-  uint64_t size_bytes_;
+  std::atomic<uint64_t> size_bytes_;
   bool is_read_only_;
 };
 

@@ -1,6 +1,7 @@
-// vcube-esand: the eSAN data plane. For now it serves the exports it is given
-// (flags or a JSON file, see esand_config.h) over NBD; the control socket and
-// replication come later.
+// vcube-esand: the eSAN data plane. Serves exports and mirrored volumes over
+// NBD: fixed ones from flags or a JSON file (esand_config.h), and the volumes
+// vcubed attaches through the control socket (control_server.h), restored
+// from the --state file at startup.
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 
 #include "common/log.h"
 #include "env/files.h"
+#include "esan/control_server.h"
 #include "esan/esand_config.h"
 #include "esan/file_backend.h"
 #include "esan/meta_file.h"
@@ -30,6 +32,8 @@ struct flags {
   std::vector<std::string> unix_paths;
   std::vector<std::string> tcp;
   std::vector<std::string> mirrors;
+  std::string control_path;
+  std::string state_path;
   std::string create_meta;
   uint64_t size_bytes = 0;
   uint32_t region_bytes = 65536;
@@ -67,6 +71,10 @@ result<esand_config> gather(const flags& f) {
     c.mirrors.push_back(std::move(*m));
   }
   c.unix_paths.insert(c.unix_paths.end(), f.unix_paths.begin(), f.unix_paths.end());
+  c.control_path = f.control_path;
+  c.state_path = f.state_path;
+  if (!c.state_path.empty() && c.control_path.empty())
+    return make_error(errc::invalid_input, "--state needs --control", "state");
   for (const auto& text : f.tcp) {
     auto endpoint = parse_tcp_endpoint(text);
     if (!endpoint)
@@ -135,6 +143,24 @@ int serve(const esand_config& c, export_map exports,
       spdlog::error("{}", s.err().message);
       return 1;
     }
+  // The volume calls below wait for this (the NBD) thread's io_context: run
+  // it on a helper thread until the main loop takes over.
+  volume_manager volumes(server, c.state_path);
+  control_server control(volumes);
+  if (!c.control_path.empty()) {
+    auto guard = asio::make_work_guard(io);
+    std::thread helper([&io] { io.run(); });
+    volumes.restore();
+    auto started = control.start(c.control_path);
+    guard.reset();
+    io.stop();
+    helper.join();
+    io.restart();
+    if (!started) {
+      spdlog::error("{}", started.err().message);
+      return 1;
+    }
+  }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool is_stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -144,9 +170,16 @@ int serve(const esand_config& c, export_map exports,
     server.stop();
     is_stopping = true;
   });
+  auto guard = asio::make_work_guard(io);  // the control thread may post work at any time
   while (!is_stopping && io.run_one() > 0) {
   }
-  io.run_for(std::chrono::seconds(5));  // bounded wait for in-flight I/O to finish
+  guard.reset();
+  // Control commands still running may wait for this loop: keep it going
+  // while the control socket and the volumes stop.
+  std::thread finisher([&io] { io.run_for(std::chrono::seconds(5)); });
+  control.stop();
+  volumes.stop_all();
+  finisher.join();  // bounded wait for in-flight I/O to finish
   for (auto& link : links)
     link->stop();
   return 0;
@@ -160,6 +193,10 @@ int main(int argc, char** argv) {
   app.add_option("--config", f.config_file, "JSON file with exports and listeners");
   app.add_option("--export", f.exports, "NAME=PATH: serve the file or block device PATH as NAME");
   app.add_option("--export-read-only", f.read_only_exports, "NAME=PATH, served read-only");
+  app.add_option("--control", f.control_path,
+                 "the control socket (JSON lines) through which vcubed manages volumes");
+  app.add_option("--state", f.state_path,
+                 "with --control: the attached volumes, kept here and restored at startup");
   app.add_option("--unix", f.unix_paths, "listen on this unix socket path");
   app.add_option("--tcp", f.tcp, "listen on ADDRESS:PORT");
   app.add_option("--mirror", f.mirrors,

@@ -56,6 +56,8 @@ result<std::unique_ptr<meta_file>> meta_file::create(const std::string& path, ui
   auto written = file->write_at(0, encode_meta(meta));
   if (written && words > 0)
     written = file->write_bitmap_pages(0, words - 1);
+  if (written)
+    written = file->write_activity({});
   if (!written) {
     unlink(path.c_str());
     return written.err();
@@ -83,7 +85,35 @@ result<std::unique_ptr<meta_file>> meta_file::open(const std::string& path) {
     close(fd);
     return make_error(bitmap.err().code, path + ": " + bitmap.err().message);
   }
-  return std::unique_ptr<meta_file>(new meta_file(fd, path, *meta, std::move(*bitmap)));
+  std::unique_ptr<meta_file> file(new meta_file(fd, path, *meta, std::move(*bitmap)));
+  file->read_activity();
+  return file;
+}
+
+uint64_t meta_file::activity_at() const {
+  return bitmap_at + (bitmap_.encoded_bytes() + page_bytes - 1) / page_bytes * page_bytes;
+}
+
+void meta_file::read_activity() {
+  for (uint64_t slot = 0; slot < 2; ++slot) {
+    std::string block(al_block_bytes, '\0');
+    if (!read_exact(fd_, path_, activity_at() + slot * al_block_bytes, block))
+      continue;
+    auto r = decode_al(block);
+    if (r && (!al_ || r->seq > al_->seq))
+      al_ = std::move(*r);
+  }
+  al_seq_ = al_ ? al_->seq : 0;
+}
+
+status meta_file::write_activity(al_record record) {
+  record.seq = al_seq_ + 1;
+  auto written = write_at(activity_at() + (record.seq % 2) * al_block_bytes, encode_al(record));
+  if (!written)
+    return written;
+  al_seq_ = record.seq;
+  al_ = std::move(record);
+  return ok_status();
 }
 
 status meta_file::write_at(uint64_t offset, const std::string& bytes) {
@@ -145,6 +175,37 @@ status meta_file::flush_bitmap() {
   auto written = words == 0 ? ok_status() : write_bitmap_pages(0, words - 1);
   is_unsynced_ = !written;
   return written;
+}
+
+}  // namespace vcube::esan
+
+namespace vcube::esan {
+
+status meta_file::grow(uint64_t size_bytes) {
+  if (size_bytes <= meta_.size_bytes)
+    return ok_status();
+  auto bigger = region_bitmap::create(size_bytes, meta_.region_bytes);
+  if (!bigger)
+    return bigger.err();
+  for (auto r = bitmap_.next_set(0); r; r = bitmap_.next_set(*r + 1))
+    bigger->mark(bitmap_.region_offset(*r), 1);
+  region_bitmap old = std::move(bitmap_);
+  bitmap_ = std::move(*bigger);
+  // The bitmap may now cover the old log slots: the log moves behind it
+  // before the block says the new size.
+  auto written = flush_bitmap();
+  if (written)
+    written = write_activity(al_ ? *al_ : al_record{});
+  volume_meta m = meta_;
+  m.size_bytes = size_bytes;
+  if (written)
+    written = write_at(0, encode_meta(m));
+  if (!written) {
+    bitmap_ = std::move(old);
+    return written;
+  }
+  meta_ = m;
+  return ok_status();
 }
 
 }  // namespace vcube::esan

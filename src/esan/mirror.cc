@@ -88,6 +88,7 @@ mirror::mirror(std::string volume, std::unique_ptr<file_backend> data,
                std::unique_ptr<meta_file> meta, resync_options resync)
     : volume_(std::move(volume)),
       limits_({meta->meta().size_bytes, meta->meta().region_bytes}),
+      size_bytes_(meta->meta().size_bytes),
       data_(std::move(data)),
       meta_(std::move(meta)),
       resync_options_(resync) {}
@@ -122,11 +123,14 @@ repl::hello mirror::my_hello() const {
 }
 
 result<connect_verdict> mirror::attach_peer(int fd) {
+  std::lock_guard lifecycle(lifecycle_mutex_);
   {
     std::unique_lock lock(mutex_);
-    if (fd_ >= 0 || is_closed_) {
+    if (fd_ >= 0 || is_closed_ || is_resizing_) {
       ::close(fd);
-      return make_error(errc::conflict, "volume " + volume_ + " already has its peer attached");
+      return make_error(errc::conflict,
+                        is_resizing_ ? "volume " + volume_ + " is being resized"
+                                     : "volume " + volume_ + " already has its peer attached");
     }
   }
   // The threads of an earlier connection have ended (peer_lost ran).
@@ -134,6 +138,8 @@ result<connect_verdict> mirror::attach_peer(int fd) {
     receiver_.join();
   if (resyncer_.joinable())
     resyncer_.join();
+  if (verifier_.joinable())
+    verifier_.join();
   timeval limit{.tv_sec = hello_timeout_s, .tv_usec = 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   repl::frame_decoder decoder(limits_);
@@ -159,6 +165,7 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
   fd_ = fd;
   peer_is_primary_ = hello->is_primary;
+  peer_is_consistent_ = hello->is_consistent;
   is_stopping_ = false;
   is_established_ = true;
   is_resync_target_ = verdict.action == connect_action::resync_target;
@@ -167,14 +174,20 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   if (is_resync_target_) {
     volume_meta m = meta_->meta();
     m.is_consistent = false;
+    m.resync_cursor = 0;  // a cursor is the source's; this side's is void now
     if (auto s = meta_->set_meta(m); !s)
       message_ = s.err().message;
   }
+  is_full_sync_ = is_resync_source_ && verdict.is_full;
   if (is_resync_source_) {
+    // A full sync resumes at the saved cursor: the regions below it were
+    // copied, and what was written there since is in the bitmap.
     region_bitmap bits = meta_->bitmap();
+    uint64_t cursor = verdict.is_full ? meta_->meta().resync_cursor : 0;
+    cursor_saved_ = cursor;
     if (verdict.is_full)
-      bits.mark_all();
-    plan_.emplace(std::move(bits), meta_->meta().resync_cursor, resync_options_,
+      bits.mark(cursor * limits_.region_bytes, limits_.size_bytes);
+    plan_.emplace(std::move(bits), cursor, resync_options_,
                   std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now().time_since_epoch())
                       .count());
@@ -202,6 +215,7 @@ void mirror::stop() {
 }
 
 void mirror::detach_peer() {
+  std::lock_guard lifecycle(lifecycle_mutex_);
   {
     std::lock_guard lock(mutex_);
     is_stopping_ = true;
@@ -213,23 +227,47 @@ void mirror::detach_peer() {
     receiver_.join();
   if (resyncer_.joinable())
     resyncer_.join();
+  if (verifier_.joinable())
+    verifier_.join();
 }
 
 status mirror::promote(bool allow_two_primaries) {
-  std::lock_guard lock(mutex_);
-  role_request request{fd_ >= 0, peer_is_primary_, allow_two_primaries, is_resync_target_};
-  if (auto s = can_promote(meta_->meta(), request); !s)
-    return s;
-  volume_meta m = meta_->meta();
-  m.role = volume_role::primary;
-  return meta_->set_meta(m);
+  {
+    std::lock_guard lock(mutex_);
+    role_request request{fd_ >= 0, peer_is_primary_, allow_two_primaries, is_resync_target_};
+    if (auto s = can_promote(meta_->meta(), request); !s)
+      return s;
+    if (meta_->meta().role == volume_role::primary)
+      return ok_status();
+    volume_meta m = meta_->meta();
+    m.role = volume_role::primary;
+    if (auto s = meta_->set_meta(m); !s)
+      return s;
+  }
+  send_update();
+  return ok_status();
 }
 
 status mirror::demote() {
-  std::lock_guard lock(mutex_);
-  volume_meta m = meta_->meta();
-  m.role = volume_role::secondary;
-  return meta_->set_meta(m);
+  {
+    std::lock_guard lock(mutex_);
+    if (meta_->meta().role == volume_role::secondary)
+      return ok_status();
+    volume_meta m = meta_->meta();
+    m.role = volume_role::secondary;
+    if (auto s = meta_->set_meta(m); !s)
+      return s;
+  }
+  send_update();
+  return ok_status();
+}
+
+std::string mirror::disk_state_locked() const {
+  return is_split_brain_                ? "SplitBrain"
+         : is_resync_source_            ? "SyncSource"
+         : is_resync_target_            ? "SyncTarget"
+         : !meta_->meta().is_consistent ? "Inconsistent"
+                                        : "UpToDate";
 }
 
 mirror_status mirror::status_now() const {
@@ -237,15 +275,22 @@ mirror_status mirror::status_now() const {
   const volume_meta& m = meta_->meta();
   mirror_status s;
   s.is_connected = fd_ >= 0;
+  s.size_bytes = m.size_bytes;
   s.role = m.role == volume_role::primary ? "primary" : "secondary";
-  s.disk_state = is_split_brain_     ? "SplitBrain"
-                 : is_resync_source_ ? "SyncSource"
-                 : is_resync_target_ ? "SyncTarget"
-                 : !m.is_consistent  ? "Inconsistent"
-                                     : "UpToDate";
+  s.disk_state = disk_state_locked();
+  s.peer_role = !s.is_connected ? "unknown" : peer_is_primary_ ? "primary" : "secondary";
+  s.peer_disk_state = !s.is_connected        ? "unknown"
+                      : is_resync_source_    ? "SyncTarget"
+                      : is_resync_target_    ? "SyncSource"
+                      : !peer_is_consistent_ ? "Inconsistent"
+                                             : "UpToDate";
   s.percent = percent_;
+  s.out_of_sync_bytes = plan_ ? plan_->remaining_bytes() : meta_->bitmap().dirty_bytes();
   s.message = message_;
   s.resynced_bytes = resynced_bytes_;
+  s.rate_bytes_per_s = resync_options_.rate_bytes_per_s;
+  s.generation = m.gens.current;
+  s.verify = verify_;
   return s;
 }
 
@@ -351,10 +396,21 @@ bool mirror::is_primary() const {
 status mirror::write(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
   if (!is_primary())
     return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
-  auto seq = start_replicate_data(repl::frame_type::write, is_fua ? repl::flag_fua : uint16_t(0),
-                                  offset, data);
+  // A frame carries at most data_bytes_max: a larger NBD write (up to 32
+  // MiB) goes as several frames, all sent before the local write starts.
+  const uint16_t flags = is_fua ? repl::flag_fua : uint16_t(0);
+  std::vector<std::optional<uint64_t>> seqs;
+  for (size_t at = 0; at < data.size(); at += repl::data_bytes_max) {
+    auto part = data.subspan(at, std::min<size_t>(repl::data_bytes_max, data.size() - at));
+    seqs.push_back(start_replicate_data(repl::frame_type::write, flags, offset + at, part));
+  }
   auto local = data_->write(offset, data, is_fua);
-  auto replicated = wait_replicated(seq);
+  std::optional<status> replicated = ok_status();
+  for (auto seq : seqs) {
+    auto one = wait_replicated(seq);
+    if (replicated && *replicated && !(one && *one))
+      replicated = one;  // the first part the peer lacks: the whole range is tracked
+  }
   {
     std::lock_guard lock(mutex_);
     if (plan_)
@@ -447,9 +503,13 @@ void mirror::on_frame(const repl::frame& f) {
       return;
     }
     case frame_type::hello: {
-      // The resync source's last word: this side now holds its data.
       const auto& h = std::get<repl::hello>(f.body);
       std::lock_guard lock(mutex_);
+      if (f.flags & repl::flag_update) {  // the peer was promoted or demoted
+        peer_is_primary_ = h.is_primary;
+        return;
+      }
+      // The resync source's last word: this side now holds its data.
       if (!is_resync_target_ || !h.is_consistent)
         return;
       volume_meta m = meta_->meta();
@@ -461,6 +521,17 @@ void mirror::on_frame(const repl::frame& f) {
       is_resync_target_ = false;
       percent_ = 100;
       peer_is_primary_ = h.is_primary;
+      peer_is_consistent_ = true;
+      return;
+    }
+    case frame_type::verify_request:
+      answer_verify(f);
+      return;
+    case frame_type::verify_reply: {
+      std::lock_guard lock(mutex_);
+      if (auto it = verify_pending_.find(f.seq); it != verify_pending_.end())
+        it->second = std::get<repl::digest>(f.body).hash;
+      changed_.notify_all();
       return;
     }
     case frame_type::ping:
@@ -507,13 +578,22 @@ void mirror::peer_lost(const std::string& why) {
     return;
   ::shutdown(fd_, SHUT_RDWR);
   fd_ = -1;
+  ++peer_epoch_;
+  // Frames sent on this connection are never answered now, even if a new
+  // peer attaches before their writers wake up: they count as not replicated.
+  for (auto& [seq, answer] : pending_)
+    if (!answer)
+      answer = make_error(errc::unavailable, "the peer was lost before it acknowledged");
   is_established_ = false;
   peer_is_primary_ = false;
   if (!is_stopping_)
     message_ = why;
-  if (is_resync_source_)
+  if (is_resync_source_) {
     (void)meta_->flush_bitmap();
+    save_resync_cursor();
+  }
   is_resync_source_ = false;
+  is_full_sync_ = false;
   is_resync_target_ = false;  // its metadata still says inconsistent
   changed_.notify_all();
 }
@@ -569,6 +649,9 @@ void mirror::resync_loop() {
         plan_->failed(r);
       }
     }
+    std::lock_guard lock(mutex_);
+    if (plan_ && plan_->cursor() >= cursor_saved_ + 256)
+      save_resync_cursor();  // every 256 regions: an interruption resumes near here
   }
   std::unique_lock lock(mutex_);
   bool is_finished = plan_ && plan_->is_finished() && fd_ >= 0;
@@ -584,6 +667,8 @@ void mirror::resync_loop() {
   if (auto s = meta_->set_meta(m); !s)
     message_ = s.err().message;
   is_resync_source_ = false;
+  is_full_sync_ = false;
+  peer_is_consistent_ = true;
   percent_ = 100;
   spdlog::info("mirror {}: resync done: {} bytes copied", volume_, resynced_bytes_);
   lock.unlock();

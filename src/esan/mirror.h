@@ -12,6 +12,7 @@
 // generations, peer_rules and resync_plan.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "esan/file_backend.h"
 #include "esan/meta_file.h"
@@ -28,15 +30,30 @@
 
 namespace vcube::esan {
 
-struct mirror_status {
-  bool is_connected = false;
-  std::string role;             // primary | secondary
-  std::string disk_state;       // UpToDate | Inconsistent | SyncSource | SyncTarget | SplitBrain
-  int percent = 100;            // resync progress
-  std::string message;          // why the last peer was refused or lost
-  uint64_t resynced_bytes = 0;  // sent as resync data since this mirror was opened
+struct mirror_verify {
+  std::string state = "idle";  // idle | running | done | failed
+  int percent = 0;
+  uint64_t differing_regions = 0;
+  uint64_t differing_bytes = 0;
+  std::vector<uint64_t> first_differences;  // region offsets, the first 16
+  std::string message;                      // why it failed
 };
 
+struct mirror_status {
+  bool is_connected = false;
+  uint64_t size_bytes = 0;
+  std::string role;                // primary | secondary
+  std::string peer_role;           // primary | secondary | unknown (not connected)
+  std::string disk_state;          // UpToDate | Inconsistent | SyncSource | SyncTarget | SplitBrain
+  std::string peer_disk_state;     // the same, or unknown
+  int percent = 100;               // resync progress
+  uint64_t out_of_sync_bytes = 0;  // a source: left to copy; else the bitmap's regions
+  std::string message;             // why the last peer was refused or lost
+  uint64_t resynced_bytes = 0;     // sent as resync data since this mirror was opened
+  uint64_t rate_bytes_per_s = 0;
+  uint64_t generation = 0;  // the current data generation
+  mirror_verify verify;
+};
 class mirror final : public backend {
  public:
   static result<std::unique_ptr<mirror>> open(std::string volume, const std::string& data_path,
@@ -59,10 +76,23 @@ class mirror final : public backend {
 
   status promote(bool allow_two_primaries = false);
   status demote();
+  // The resync rate from now on, also for a running resync (0: unlimited).
+  void set_rate(uint64_t rate_bytes_per_s);
+  // Grows this side (data file, bitmap, size for new NBD clients); smaller is
+  // invalid_input. The peer connection is dropped meanwhile; it is refused
+  // ("size mismatch") until the peer has grown too.
+  status resize(uint64_t size_bytes);
+  // Starts an online verify against the connected peer (conflict when not
+  // connected or one runs); progress and result in status_now().verify.
+  status start_verify();
+  // Split-brain resolution on the side whose data is discarded: secondary,
+  // inconsistent, generations cleared, so the next connection copies every
+  // region from the peer. Only while disconnected in split brain (conflict).
+  status resolve_discard();
   mirror_status status_now() const;
   volume_meta meta() const;  // a copy, consistent
 
-  uint64_t size_bytes() const override { return data_->size_bytes(); }
+  uint64_t size_bytes() const override { return size_bytes_.load(); }
   bool is_read_only() const override { return false; }
   status read(uint64_t offset, std::span<std::byte> out) override;
   status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) override;
@@ -96,13 +126,24 @@ class mirror final : public backend {
   void apply_from_peer(const repl::frame& f);
   void resync_loop();
   void peer_lost(const std::string& why);
+  void save_resync_cursor();  // mutex_ held
+  void send_update();         // our role changed: tell the connected peer (mutex_ not held)
+  void verify_loop();
+  void answer_verify(const repl::frame& f);
+  std::optional<uint64_t> peer_hash(uint64_t offset, uint64_t length);
+  std::string disk_state_locked() const;
 
   const std::string volume_;
-  const repl::volume_limits limits_;  // size and region size never change while open
+  // Changes only in resize(), while no peer thread runs (lifecycle_mutex_).
+  repl::volume_limits limits_;
+  std::atomic<uint64_t> size_bytes_;
   std::unique_ptr<file_backend> data_;
   std::unique_ptr<meta_file> meta_;
   resync_options resync_options_;
 
+  // Serialises attach_peer, detach_peer and resize: no two of them join or
+  // start the peer threads at once.
+  std::mutex lifecycle_mutex_;
   mutable std::mutex mutex_;  // everything below
   std::condition_variable changed_;
   int fd_ = -1;
@@ -116,12 +157,20 @@ class mirror final : public backend {
   std::string message_;
   bool is_split_brain_ = false;
   bool peer_is_primary_ = false;
+  bool peer_is_consistent_ = false;
+  bool is_full_sync_ = false;  // this side sends every region (the cursor is saved)
+  bool is_resizing_ = false;   // refuse peers
+  uint64_t cursor_saved_ = 0;  // the resync cursor last written
+  mirror_verify verify_;
+  std::map<uint64_t, std::optional<uint64_t>> verify_pending_;  // seq → the peer's hash
   uint64_t next_seq_ = 1;
+  uint64_t peer_epoch_ = 0;  // counts lost connections: a waiter's peer is gone when it changed
   std::map<uint64_t, std::optional<status>> pending_;  // seq → ack (nullopt: waiting)
   std::optional<resync_plan> plan_;                    // while this side is a resync source
   std::mutex send_mutex_;
   std::thread receiver_;
   std::thread resyncer_;
+  std::thread verifier_;
 };
 
 }  // namespace vcube::esan

@@ -95,7 +95,14 @@ awaitable<bool> connection::negotiate(std::shared_ptr<connection> self) {
     co_return false;
   }
   self->session_ = hs.negotiated();
-  self->backend_ = self->exports_.at(self->session_.exported.name);
+  // The export may have been removed while the client negotiated.
+  const auto chosen = self->exports_.find(self->session_.exported.name);
+  if (chosen == self->exports_.end()) {
+    self->close("export " + self->session_.exported.name + " was removed");
+    co_return false;
+  }
+  self->backend_ = chosen->second;
+  self->export_name_ = chosen->first;
   spdlog::info("nbd {}: serving export {}", self->peer_, self->session_.exported.name);
   co_return !self->is_closed_;
 }

@@ -38,7 +38,8 @@ using stream_socket = asio::generic::stream_protocol::socket;
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  // `exports` and `pool` must outlive the connection.
+  // `exports` and `pool` must outlive the connection; `exports` may change
+  // between the connection's steps (same thread).
   connection(stream_socket socket, const export_map& exports, asio::thread_pool& pool,
              const connection_limits& limits, std::string peer);
 
@@ -47,6 +48,8 @@ class connection : public std::enable_shared_from_this<connection> {
   // Closes the socket (once; logs `reason`); in-flight work finishes quietly.
   void close(const std::string& reason);
   bool is_closed() const { return is_closed_; }
+  // The export it serves ("" during the handshake).
+  const std::string& export_name() const { return export_name_; }
 
  private:
   friend class deadline;
@@ -71,6 +74,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::string peer_;
   nbd::session session_;
   std::shared_ptr<backend> backend_;
+  std::string export_name_;
   std::vector<std::byte> pending_;  // bytes read past the handshake
   uint32_t in_flight_requests_ = 0;
   uint64_t in_flight_bytes_ = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <future>
 
 namespace vcube::esan {
 
@@ -125,6 +126,56 @@ size_t nbd_server::connection_count() const {
     if (auto c = weak.lock(); c && !c->is_closed())
       ++n;
   return n;
+}
+
+}  // namespace vcube::esan
+
+namespace vcube::esan {
+
+status nbd_server::on_io_thread(const std::function<status()>& fn) {
+  if (io_.get_executor().running_in_this_thread())
+    return fn();
+  auto task = std::make_shared<std::packaged_task<status()>>(fn);
+  auto done = task->get_future();
+  asio::post(io_, [task] { (*task)(); });
+  if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    return make_error(errc::unavailable, "the NBD server does not answer (stopping?)");
+  return done.get();
+}
+
+status nbd_server::add_export(const std::string& name, std::shared_ptr<backend> b) {
+  // Captures by value: after a timeout the task may still run later.
+  return on_io_thread([this, name, b]() -> status {
+    if (!exports_.emplace(name, b).second)
+      return make_error(errc::conflict, "export " + name + " exists already");
+    spdlog::info("nbd: export {} added", name);
+    return ok_status();
+  });
+}
+
+status nbd_server::remove_export(const std::string& name) {
+  return on_io_thread([this, name]() -> status {
+    if (exports_.erase(name) == 0)
+      return make_error(errc::not_found, "no export " + name);
+    for (auto& weak : connections_)
+      if (auto c = weak.lock(); c && c->export_name() == name)
+        c->close("export " + name + " was removed");
+    spdlog::info("nbd: export {} removed", name);
+    return ok_status();
+  });
+}
+
+result<size_t> nbd_server::client_count(const std::string& name) {
+  auto n = std::make_shared<size_t>(0);
+  auto counted = on_io_thread([this, name, n]() -> status {
+    for (const auto& weak : connections_)
+      if (auto c = weak.lock(); c && !c->is_closed() && c->export_name() == name)
+        ++*n;
+    return ok_status();
+  });
+  if (!counted)
+    return counted.err();
+  return *n;
 }
 
 }  // namespace vcube::esan

@@ -1,10 +1,12 @@
 // The NBD server of vcube-esand: listeners on unix sockets and TCP, one
 // coroutine per connection (see nbd_connection.h), backend I/O on a thread
 // pool. Construct, listen, run the io_context on ONE thread; stop() from that
-// thread (or post it there).
+// thread (or post it there). The export calls below may come from any thread:
+// they run on the io_context's thread and wait for it (bounded).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -23,7 +25,7 @@ struct server_limits {
 
 class nbd_server {
  public:
-  // `io` must outlive the server. `exports` is fixed for the server's life.
+  // `io` must outlive the server. `exports` are the first exports.
   nbd_server(asio::io_context& io, export_map exports, server_limits limits = {});
   ~nbd_server();  // stops, then waits for backend I/O threads to finish
   nbd_server(const nbd_server&) = delete;
@@ -37,10 +39,19 @@ class nbd_server {
   void stop();
   size_t connection_count() const;
 
+  // An export more (conflict when the name is taken).
+  status add_export(const std::string& name, std::shared_ptr<backend> b);
+  // Removes an export and closes the connections that use it (only those).
+  status remove_export(const std::string& name);
+  // Connections serving export `name` now.
+  result<size_t> client_count(const std::string& name);
+
  private:
   template <class Acceptor>
   static awaitable<void> accept_loop(nbd_server* self, Acceptor* acceptor, bool is_tcp);
   void start_connection(stream_socket socket, std::string peer);
+  // Runs `fn` on the io_context's thread (at once when called there).
+  status on_io_thread(const std::function<status()>& fn);
 
   asio::io_context& io_;
   export_map exports_;

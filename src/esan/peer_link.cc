@@ -94,22 +94,23 @@ int peer_link::dial() {
   return fd;
 }
 
-void peer_link::serve(int fd) {
+bool peer_link::serve(int fd) {
   set_nodelay(fd);
   auto verdict = volume_->attach_peer(fd);
   if (!verdict) {
     spdlog::warn("mirror {}: peer not attached: {}", config_.name, verdict.err().message);
-    return;
+    return false;
   }
   if (verdict->action == connect_action::refuse) {
     spdlog::error("mirror {}: peer refused: {}", config_.name, verdict->reason);
-    return;
+    return false;
   }
   spdlog::info("mirror {}: peer attached: {}", config_.name, verdict->reason);
   volume_->wait_detached();
   auto s = volume_->status_now();
   spdlog::warn("mirror {}: peer detached: {} (resynced {} bytes so far)", config_.name, s.message,
                s.resynced_bytes);
+  return true;
 }
 
 void peer_link::run() {
@@ -130,10 +131,9 @@ void peer_link::run() {
     } else {
       fd = dial();
     }
-    if (fd >= 0) {
-      serve(fd);
+    // A refused peer waits like a failed dial: no tight reconnect loop.
+    if (fd >= 0 && serve(fd))
       continue;
-    }
     std::unique_lock lock(mutex_);
     stopped_.wait_for(lock, redial_interval, [&] { return is_stopping_; });
   }

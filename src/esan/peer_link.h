@@ -29,8 +29,8 @@ class peer_link {
 
  private:
   void run();
-  int dial();  // a connected socket, or -1
-  void serve(int fd);
+  int dial();          // a connected socket, or -1
+  bool serve(int fd);  // false: the peer was refused or the hello failed
 
   std::shared_ptr<mirror> volume_;
   mirror_config config_;

@@ -7,31 +7,20 @@ connect_verdict refuse(std::string reason, bool is_split_brain = false) {
   return {connect_action::refuse, false, is_split_brain, std::move(reason)};
 }
 
-}  // namespace
-
-repl::hello hello_of(const std::string& volume, const volume_meta& meta) {
-  repl::hello h;
-  h.volume = volume;
-  h.size_bytes = meta.size_bytes;
-  h.region_bytes = meta.region_bytes;
-  h.is_primary = meta.role == volume_role::primary;
-  h.is_consistent = meta.is_consistent;
-  h.gens = meta.gens;
-  return h;
-}
-
-connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self,
-                              const repl::hello& peer) {
+connect_verdict decide(const std::string& volume, const volume_meta& self,
+                       const repl::hello& peer) {
   if (peer.volume != volume)
     return refuse("the peer serves volume '" + peer.volume + "', not '" + volume + "'");
   if (peer.size_bytes != self.size_bytes)
-    return refuse("the sides differ in size (" + std::to_string(self.size_bytes) + " and " +
-                  std::to_string(peer.size_bytes) + " bytes): grow both first");
+    return refuse("size mismatch: grow both (this side " + std::to_string(self.size_bytes) +
+                  " bytes, the peer " + std::to_string(peer.size_bytes) + ")");
   if (peer.region_bytes != self.region_bytes)
     return refuse("the sides differ in region size");
-  if (peer.is_primary && self.role == volume_role::primary)
-    return refuse("both sides are primary; demote one before they connect");
   auto c = compare_generations(self.gens, peer.gens);
+  // Split brain is the diagnosis that matters even when both are primary.
+  if (peer.is_primary && self.role == volume_role::primary &&
+      c.decision != sync_decision::split_brain)
+    return refuse("both sides are primary; demote one before they connect");
   switch (c.decision) {
     case sync_decision::none:
       if (self.gens.current == 0)
@@ -59,6 +48,62 @@ connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self
       return refuse("unrelated data: " + c.reason);
   }
   return refuse("unknown generation comparison");
+}
+
+// A side that crashed while primary has its activity log's extents in its
+// bitmap. With the same generations it sends them, unless the peer is
+// primary now: then its data wins and this side receives everything (the
+// peer's bitmap does not know this side's extents). As a target in any
+// other resync it also receives everything, for the same reason.
+connect_verdict after_crash(connect_verdict v, const volume_meta& self, const repl::hello& peer,
+                            crash_recovery recovering) {
+  if (v.action == connect_action::refuse || (!recovering.is_self && !recovering.is_peer))
+    return v;
+  if (recovering.is_self && recovering.is_peer) {
+    if (v.action == connect_action::established)
+      return refuse("both sides crashed while primary: choose the side whose data to discard",
+                    true);
+    return {v.action, true, false, v.reason + "; both sides recover from a crash: every region"};
+  }
+  if (v.action == connect_action::resync_target && recovering.is_self)
+    return {v.action, true, false, v.reason + "; this side recovers from a crash: every region"};
+  if (v.action == connect_action::resync_source && recovering.is_peer)
+    return {v.action, true, false, v.reason + "; the peer recovers from a crash: every region"};
+  if (v.action != connect_action::established)
+    return v;
+  if (recovering.is_self)
+    return peer.is_primary
+               ? connect_verdict{connect_action::resync_target, true, false,
+                                 "this side crashed while primary and the peer is primary now: "
+                                 "receiving every region"}
+               : connect_verdict{connect_action::resync_source, false, false,
+                                 "this side crashed while primary: sending the extents it may "
+                                 "have written"};
+  return self.role == volume_role::primary
+             ? connect_verdict{connect_action::resync_source, true, false,
+                               "the peer crashed while primary and this side is primary now: "
+                               "sending every region"}
+             : connect_verdict{connect_action::resync_target, false, false,
+                               "the peer crashed while primary: receiving the extents it may "
+                               "have written"};
+}
+
+}  // namespace
+
+repl::hello hello_of(const std::string& volume, const volume_meta& meta) {
+  repl::hello h;
+  h.volume = volume;
+  h.size_bytes = meta.size_bytes;
+  h.region_bytes = meta.region_bytes;
+  h.is_primary = meta.role == volume_role::primary;
+  h.is_consistent = meta.is_consistent;
+  h.gens = meta.gens;
+  return h;
+}
+
+connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self,
+                              const repl::hello& peer, crash_recovery recovering) {
+  return after_crash(decide(volume, self, peer), self, peer, recovering);
 }
 
 status can_promote(const volume_meta& self, const role_request& request) {

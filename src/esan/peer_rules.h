@@ -28,9 +28,16 @@ struct connect_verdict {
 // What a side with this metadata says in its hello.
 repl::hello hello_of(const std::string& volume, const volume_meta& meta);
 
+// Which sides recover from a crash while primary (activity_log.h): the
+// extents in their activity log may differ between the sides.
+struct crash_recovery {
+  bool is_self = false;
+  bool is_peer = false;
+};
+
 // `self`: this side's metadata and volume name; `peer`: its hello.
 connect_verdict on_peer_hello(const std::string& volume, const volume_meta& self,
-                              const repl::hello& peer);
+                              const repl::hello& peer, crash_recovery recovering = {});
 
 struct role_request {
   bool is_connected = false;         // the peer is connected now

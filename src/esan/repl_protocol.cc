@@ -35,7 +35,7 @@ uint64_t get(std::string_view in, size_t at, int bytes) {
 }
 
 bool is_known(uint16_t type) {
-  return type >= uint16_t(frame_type::hello) && type <= uint16_t(frame_type::goodbye);
+  return type >= uint16_t(frame_type::hello) && type <= uint16_t(frame_type::verify_reply);
 }
 
 // The payload lengths a type allows: [min, max].
@@ -48,7 +48,10 @@ std::pair<uint64_t, uint64_t> length_range(frame_type t) {
       return {8 + sector_bytes, 8 + data_bytes_max};
     case frame_type::trim:
     case frame_type::write_zeroes:
+    case frame_type::verify_request:
       return {16, 16};
+    case frame_type::verify_reply:
+      return {24, 24};
     case frame_type::write_ack:
     case frame_type::flush_ack:
     case frame_type::resync_ack:
@@ -70,7 +73,9 @@ result<header> parse_header(std::string_view b) {
     return bad("unknown frame type " + std::to_string(type));
   header h{frame_type(type), static_cast<uint16_t>(get(b, 6, 2)), get(b, 8, 8),
            static_cast<uint32_t>(get(b, 16, 4))};
-  uint16_t allowed = h.type == frame_type::write ? flag_fua : 0;
+  uint16_t allowed = h.type == frame_type::write   ? flag_fua
+                     : h.type == frame_type::hello ? uint16_t(flag_update | flag_recovering)
+                                                   : 0;
   if (h.flags & ~allowed)
     return bad(std::string("flags ") + std::to_string(h.flags) + " are not valid on " +
                to_string(h.type));
@@ -82,10 +87,11 @@ result<header> parse_header(std::string_view b) {
 }
 
 bool is_volume_name(std::string_view s) {
-  if (s.empty() || s.size() > volume_name_max || s[0] == '.' || s[0] == '-' || s[0] == '_')
+  if (s.empty() || s.size() > volume_name_max)
     return false;
   for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
       return false;
   return true;
 }
@@ -149,6 +155,17 @@ result<payload> parse_payload(const header& h, std::string_view p, const volume_
         return s.err();
       return payload{e};
     }
+    case frame_type::verify_request:
+    case frame_type::verify_reply: {
+      uint64_t offset = get(p, 0, 8), length = get(p, 8, 8);
+      if (auto s = check_range(limits, offset, length, h.type); !s)
+        return s.err();
+      if (length > verify_bytes_max)
+        return bad(std::string(to_string(h.type)) + " longer than 64 MiB");
+      if (h.type == frame_type::verify_request)
+        return payload{extent{offset, length}};
+      return payload{digest{offset, length, get(p, 16, 8)}};
+    }
     case frame_type::write_ack:
     case frame_type::flush_ack:
     case frame_type::resync_ack:
@@ -197,6 +214,10 @@ void put_payload(std::string& out, const frame& f) {
   } else if (const auto* b = std::get_if<bitmap_part>(&f.body)) {
     put(out, b->first_word, 8);
     out += b->words;
+  } else if (const auto* v = std::get_if<digest>(&f.body)) {
+    put(out, v->offset, 8);
+    put(out, v->length, 8);
+    put(out, v->hash, 8);
   } else if (const auto* g = std::get_if<goodbye>(&f.body)) {
     out += g->reason.substr(0, goodbye_bytes_max);
   }
@@ -299,8 +320,34 @@ const char* to_string(frame_type t) {
       return "pong";
     case frame_type::goodbye:
       return "goodbye";
+    case frame_type::verify_request:
+      return "verify_request";
+    case frame_type::verify_reply:
+      return "verify_reply";
   }
   return "unknown";
+}
+
+uint64_t verify_hash(std::string_view bytes) {
+  // 64-bit words through a multiply-rotate chain, the tail byte by byte, and
+  // murmur3's finaliser: every input bit reaches every output bit.
+  constexpr uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
+  uint64_t h = k1 ^ bytes.size();
+  size_t at = 0;
+  for (; at + 8 <= bytes.size(); at += 8) {
+    uint64_t w = 0;
+    for (int b = 0; b < 8; ++b)
+      w |= uint64_t(static_cast<unsigned char>(bytes[at + b])) << (8 * b);
+    h = std::rotl(h ^ (w * k2), 31) * k1;
+  }
+  for (; at < bytes.size(); ++at)
+    h = std::rotl(h ^ (static_cast<unsigned char>(bytes[at]) * k2), 31) * k1;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb3fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
 }
 
 }  // namespace vcube::esan::repl

@@ -22,8 +22,9 @@ inline constexpr uint32_t protocol_version = 1;
 inline constexpr size_t header_bytes = 20;            // magic, type, flags, seq, payload length
 inline constexpr uint32_t data_bytes_max = 1u << 20;  // one write or resync block
 inline constexpr uint32_t bitmap_bytes_max = 1u << 20;
-inline constexpr size_t volume_name_max = 63;
-inline constexpr uint32_t sector_bytes = 512;  // offsets and lengths are multiples
+inline constexpr size_t volume_name_max = 64;
+inline constexpr uint64_t verify_bytes_max = 64u << 20;  // one region (region_bytes_max)
+inline constexpr uint32_t sector_bytes = 512;            // offsets and lengths are multiples
 
 enum class frame_type : uint16_t {
   hello = 1,      // who I am and what I hold
@@ -38,13 +39,22 @@ enum class frame_type : uint16_t {
   resync_ack = 10,   // status for seq
   ping = 11,
   pong = 12,
-  goodbye = 13,  // a reason, then the sender closes
+  goodbye = 13,         // a reason, then the sender closes
+  verify_request = 14,  // offset + length: hash this range of your data
+  verify_reply = 15,    // offset + length + the hash of the replier's data
 };
 
 inline constexpr uint16_t flag_fua = 1;
 
+// On a hello after the first: the sender's role or consistency changed
+// (promote, demote); it is not the end of a resync.
+inline constexpr uint16_t flag_update = 2;
+// On a hello: the sender crashed while primary and is recovering its activity
+// log's extents (peer_rules: they are resynced whichever way).
+inline constexpr uint16_t flag_recovering = 4;
+
 struct hello {
-  std::string volume;  // 1..63 of a-z 0-9 . _ -
+  std::string volume;  // 1..64 of A-Z a-z 0-9 . _ -
   uint64_t size_bytes = 0;
   uint32_t region_bytes = 0;
   bool is_primary = false;
@@ -70,9 +80,14 @@ struct bitmap_part {
 struct goodbye {
   std::string reason;  // at most 1024 bytes
 };
+struct digest {  // verify_reply
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint64_t hash = 0;  // verify_hash of the range
+};
 struct empty {};  // flush, ping, pong
 
-using payload = std::variant<hello, data_block, extent, ack, bitmap_part, goodbye, empty>;
+using payload = std::variant<hello, data_block, extent, ack, bitmap_part, goodbye, digest, empty>;
 
 struct frame {
   frame_type type = frame_type::ping;
@@ -112,5 +127,9 @@ class frame_decoder {
 };
 
 const char* to_string(frame_type t);
+
+// The 64-bit hash online verify compares (not cryptographic: it finds
+// corruption, not an adversary).
+uint64_t verify_hash(std::string_view bytes);
 
 }  // namespace vcube::esan::repl

@@ -89,6 +89,14 @@ void resync_plan::mark(uint64_t offset, uint64_t length) {
   scan_ = std::min(scan_, offset / bitmap_.region_bytes());
 }
 
+void resync_plan::set_rate(uint64_t rate_bytes_per_s, int64_t now_ms) {
+  refill(now_ms);
+  options_.rate_bytes_per_s = rate_bytes_per_s;
+  double cap = static_cast<double>(rate_bytes_per_s) * options_.burst_ms / 1000.0;
+  tokens_ = std::min(tokens_, cap);
+  last_ms_ = std::max(last_ms_, now_ms);
+}
+
 uint64_t resync_plan::cursor() const {
   auto first = bitmap_.next_set(0);
   return first ? *first : bitmap_.regions();

@@ -38,6 +38,10 @@ class resync_plan {
   // again, and one in flight is sent again after its ack (its copy may be older).
   void mark(uint64_t offset, uint64_t length);
 
+  // A new rate from now on (0: unlimited); the bucket keeps what it holds,
+  // up to the new burst.
+  void set_rate(uint64_t rate_bytes_per_s, int64_t now_ms);
+
   bool is_finished() const { return bitmap_.count() == 0; }
   // Where a restarted resync would begin: the lowest region not yet done.
   uint64_t cursor() const;

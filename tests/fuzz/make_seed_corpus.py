@@ -60,6 +60,11 @@ repl_seeds = {
     frame(9, struct.pack(">Q", 65536) + b"r" * 4096) + frame(10, struct.pack(">I", 0)),
     "ping_goodbye": frame(11) + frame(12) + frame(13, b"split brain"),
     "bad_length": frame(2, b"\0" * 3),
+    "verify": frame(14, struct.pack(">QQ", 65536, 65536), seq=4) +
+    frame(15, struct.pack(">QQQ", 65536, 65536, 0x0123456789abcdef), seq=4),
+    "hello_update": hello() + frame(1, struct.pack(">H", 9) + b"VM1-disk0" +
+                                    struct.pack(">QIBB4QI", 1 << 20, 65536, 0, 1, 9, 8, 7, 6, 1),
+                                    2, 0),
 }
 for repl_name, repl_bytes in repl_seeds.items():
     for chunk in (0, 6, 255):

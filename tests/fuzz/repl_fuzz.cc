@@ -35,6 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (const auto* e = std::get_if<extent>(&(*f)->body))
         if (e->offset + e->length > limits.size_bytes || e->length == 0)
           std::abort();
+      if (const auto* v = std::get_if<digest>(&(*f)->body))
+        if (v->offset + v->length > limits.size_bytes || v->length == 0 ||
+            v->length > verify_bytes_max)
+          std::abort();
     }
   }
   return 0;

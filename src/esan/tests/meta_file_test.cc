@@ -95,5 +95,39 @@ TEST_F(meta_file_test, a_damaged_file_is_refused) {
   EXPECT_FALSE(meta_file::open((dir_ / "missing").string()));
 }
 
+TEST_F(meta_file_test, the_newest_activity_record_survives_a_torn_one_and_a_grow) {
+  auto created = meta_file::create(path_, 1ull << 30, 65536);  // 2 KiB of bitmap
+  ASSERT_TRUE(created);
+  ASSERT_TRUE((*created)->activity());
+  EXPECT_TRUE((*created)->activity()->extents.empty());
+  ASSERT_TRUE((*created)->write_activity({0, false, {3, 4}}));
+  ASSERT_TRUE((*created)->write_activity({0, true, {5}}));
+  uint64_t newest = (*created)->activity()->seq;
+  created->reset();
+  auto opened = meta_file::open(path_);
+  ASSERT_TRUE(opened);
+  ASSERT_TRUE((*opened)->activity());
+  EXPECT_EQ((*opened)->activity()->extents, std::vector<uint64_t>{5});
+  EXPECT_TRUE((*opened)->activity()->is_recovering);
+  opened->reset();
+  {  // tear the newest record: the one before it counts
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(2 * 4096 + (newest % 2) * 4096 + 100));
+    f.write("torn", 4);
+  }
+  opened = meta_file::open(path_);
+  ASSERT_TRUE(opened);
+  ASSERT_TRUE((*opened)->activity());
+  EXPECT_EQ((*opened)->activity()->extents, (std::vector<uint64_t>{3, 4}));
+  // A grow moves the log behind the bigger bitmap and keeps it.
+  ASSERT_TRUE((*opened)->grow(1ull << 40));
+  opened->reset();
+  opened = meta_file::open(path_);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ((*opened)->meta().size_bytes, 1ull << 40);
+  ASSERT_TRUE((*opened)->activity());
+  EXPECT_EQ((*opened)->activity()->extents, (std::vector<uint64_t>{3, 4}));
+}
+
 }  // namespace
 }  // namespace vcube::esan

@@ -98,6 +98,10 @@ TEST_F(mirror_test, a_write_is_on_both_sides_when_it_is_acknowledged) {
   EXPECT_EQ(b_data().substr(4096, 8192), data);  // protocol C: no waiting needed
   ASSERT_TRUE(a_->write_zeroes(4096, 4096, false, true));
   EXPECT_EQ(b_data().substr(4096, 4096), std::string(4096, '\0'));
+  std::string large((3 << 20) + 4096, 'L');  // larger than one replication frame
+  ASSERT_TRUE(a_->write(0, bytes_of(large), false));
+  EXPECT_EQ(b_data().substr(0, large.size()), large);
+  EXPECT_TRUE(b_->status_now().is_connected);
   ASSERT_TRUE(a_->flush());
   EXPECT_EQ(a_->meta().gens.bitmap, 0u);  // nothing tracked
   auto refused = b_->write(0, bytes_of(data), false);
@@ -156,6 +160,106 @@ TEST_F(mirror_test, promotion_is_refused_while_the_connected_peer_is_primary) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.err().code, errc::conflict);
   EXPECT_TRUE(b_->promote(true));  // a live migration's hand-over
+}
+
+// Side b is new (generation 0, inconsistent) and a holds data: a full sync,
+// interrupted once, resumed, then byte-identical.
+TEST_F(mirror_test, an_initial_full_sync_copies_everything_and_resumes_after_an_interruption) {
+  b_.reset();
+  {
+    auto meta = meta_file::open((dir_ / "b.meta").string());
+    ASSERT_TRUE(meta);
+    volume_meta m = (*meta)->meta();
+    m.gens = {};
+    m.is_consistent = false;
+    ASSERT_TRUE((*meta)->set_meta(m));
+  }
+  b_ = open("b");
+  for (uint64_t at = 0; at < volume_bytes; at += region)
+    ASSERT_TRUE(a_->write(at, bytes_of(std::string(4096, char('a' + at / region % 26))), false));
+  a_->set_rate(region * 4);  // 4 regions a second: slow enough to interrupt
+  auto [va, vb] = connect();
+  EXPECT_EQ(va.action, connect_action::resync_source) << va.reason;
+  EXPECT_TRUE(va.is_full);
+  EXPECT_EQ(vb.action, connect_action::resync_target) << vb.reason;
+  EXPECT_EQ(b_->status_now().disk_state, "SyncTarget");
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().resynced_bytes >= 2 * region; }));
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  EXPECT_EQ(b_->status_now().disk_state, "Inconsistent");
+  EXPECT_GE(a_->meta().resync_cursor, 2u);  // saved at the interruption
+  uint64_t before = a_->status_now().resynced_bytes;
+  a_->set_rate(0);
+  connect();
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
+  EXPECT_EQ(a_->meta().gens.current, b_->meta().gens.current);
+  EXPECT_EQ(a_->status_now().percent, 100);
+  EXPECT_EQ(a_->meta().resync_cursor, 0u);
+  // The resumed sync did not start from region 0 again.
+  EXPECT_LT(a_->status_now().resynced_bytes - before, volume_bytes);
+}
+
+TEST_F(mirror_test, verify_reports_exactly_the_regions_that_differ) {
+  connect();
+  ASSERT_TRUE(a_->write(0, bytes_of(std::string(65536 * 3, 'v')), false));
+  ASSERT_TRUE(a_->start_verify());
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().verify.state == "done"; }));
+  EXPECT_EQ(a_->status_now().verify.differing_regions, 0u);
+  EXPECT_EQ(a_->status_now().verify.percent, 100);
+  {  // behind the mirror's back
+    std::fstream f(dir_ / "b.data", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(5 * region + 1000);
+    f.write("corrupt", 7);
+  }
+  ASSERT_TRUE(b_->start_verify());  // from the secondary this time
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().verify.state == "done"; }));
+  auto v = b_->status_now().verify;
+  EXPECT_EQ(v.differing_regions, 1u);
+  EXPECT_EQ(v.differing_bytes, region);
+  ASSERT_EQ(v.first_differences.size(), 1u);
+  EXPECT_EQ(v.first_differences[0], 5 * region);
+}
+
+TEST_F(mirror_test, both_sides_grown_reconnect_without_a_sync) {
+  connect();
+  ASSERT_FALSE(a_->resize(volume_bytes / 2));
+  ASSERT_TRUE(a_->resize(volume_bytes));
+  ASSERT_TRUE(a_->resize(2 * volume_bytes));
+  EXPECT_EQ(a_->size_bytes(), 2 * volume_bytes);
+  EXPECT_FALSE(a_->status_now().is_connected);
+  auto [va, vb] = connect();
+  EXPECT_EQ(va.action, connect_action::refuse);
+  EXPECT_NE(va.reason.find("size mismatch: grow both"), std::string::npos) << va.reason;
+  ASSERT_TRUE(b_->resize(2 * volume_bytes));
+  auto [va2, vb2] = connect();
+  EXPECT_EQ(va2.action, connect_action::established) << va2.reason;
+  ASSERT_TRUE(a_->write(volume_bytes + region, bytes_of(std::string(512, 'g')), false));
+  EXPECT_EQ(b_data().substr(volume_bytes + region, 512), std::string(512, 'g'));
+  EXPECT_EQ(fs::file_size(dir_ / "b.data"), 2 * volume_bytes);
+  b_.reset();
+  b_ = open("b");  // the metadata kept the new size
+  EXPECT_EQ(b_->size_bytes(), 2 * volume_bytes);
+}
+
+TEST_F(mirror_test, a_resolved_split_brain_copies_everything_from_the_kept_side) {
+  connect();
+  a_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !b_->status_now().is_connected; }));
+  ASSERT_TRUE(a_->write(0, bytes_of(std::string(512, 'a')), false));
+  ASSERT_TRUE(b_->promote());
+  ASSERT_TRUE(b_->write(region, bytes_of(std::string(512, 'b')), false));
+  EXPECT_FALSE(b_->resolve_discard());  // not (yet) in split brain
+  auto [va, vb] = connect();
+  ASSERT_TRUE(vb.is_split_brain) << vb.reason;  // both primary: still a split brain
+  ASSERT_TRUE(b_->resolve_discard());
+  EXPECT_EQ(b_->status_now().role, "secondary");
+  auto [va2, vb2] = connect();
+  EXPECT_EQ(va2.action, connect_action::resync_source) << va2.reason;
+  EXPECT_EQ(vb2.action, connect_action::resync_target) << vb2.reason;
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
+  EXPECT_EQ(b_->status_now().peer_role, "primary");
 }
 
 }  // namespace

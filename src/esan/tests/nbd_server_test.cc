@@ -152,5 +152,30 @@ TEST_F(NbdServer, DiscClosesCleanly) {
   EXPECT_TRUE(c.is_closed_by_server());
 }
 
+TEST_F(NbdServer, ExportsComeAndGoAtRuntimeClosingOnlyTheirConnections) {
+  std::string second = dir + "/second.img";
+  std::ofstream(second).close();
+  std::filesystem::resize_file(second, 1 << 20);
+  auto b = file_backend::open(second, false);
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(server->add_export("second", std::move(*b)));  // from another thread
+  EXPECT_FALSE(server->add_export("disk", nullptr));         // the name is taken
+  raw_client on_second(sock), on_disk(sock);
+  ASSERT_TRUE(on_second.go("second"));
+  ASSERT_TRUE(on_disk.go("disk"));
+  std::string data;
+  EXPECT_EQ(on_second.simple(req(command::read, 0, 512), &data, 512), 0u);
+  auto counted = server->client_count("second");
+  ASSERT_TRUE(counted);
+  EXPECT_EQ(*counted, 1u);
+  ASSERT_TRUE(server->remove_export("second"));
+  EXPECT_FALSE(server->remove_export("second"));
+  // Its connection is closed; the other export's is not.
+  EXPECT_FALSE(on_second.simple(req(command::read, 0, 512), &data, 512).has_value());
+  EXPECT_EQ(on_disk.simple(req(command::read, 0, 512), &data, 512), 0u);
+  raw_client late(sock);
+  EXPECT_FALSE(late.go("second"));
+}
+
 }  // namespace
 }  // namespace vcube::esan

@@ -53,6 +53,8 @@ TEST(repl_protocol, every_frame_round_trips_in_any_chunking) {
       {frame_type::ping, 0, 8, empty{}},
       {frame_type::pong, 0, 8, empty{}},
       {frame_type::goodbye, 0, 9, goodbye{"split brain: resolve it first"}},
+      {frame_type::verify_request, 0, 10, extent{65536, 65536}},
+      {frame_type::verify_reply, 0, 10, digest{65536, 65536, 0x0123456789abcdefULL}},
   };
   std::string bytes;
   for (const auto& f : frames)
@@ -146,6 +148,30 @@ TEST(repl_protocol, buffering_is_bounded) {
   ASSERT_TRUE(d.feed(big));
   ASSERT_TRUE(d.feed(big));   // two whole frames not taken yet: still fine
   EXPECT_FALSE(d.feed(big));  // a third without taking any: refused
+}
+
+TEST(repl_protocol, verify_frames_are_checked) {
+  frame_decoder d({1 << 20, 65536});
+  ASSERT_TRUE(d.feed(encode({frame_type::verify_request, 0, 1, extent{1 << 20, 512}})));
+  EXPECT_FALSE(d.next());  // beyond the end
+  frame_decoder e({1 << 20, 65536});
+  ASSERT_TRUE(e.feed(encode({frame_type::verify_reply, 0, 1, digest{100, 512, 1}})));
+  EXPECT_FALSE(e.next());  // not aligned
+  frame_decoder f({1 << 20, 65536});
+  ASSERT_TRUE(f.feed(encode({frame_type::verify_request, flag_fua, 1, extent{0, 512}})).ok() ==
+              false);  // FUA belongs to write only
+}
+
+TEST(repl_protocol, verify_hash_sees_every_byte) {
+  std::string a(65536, 'x');
+  const uint64_t h = verify_hash(a);
+  EXPECT_EQ(h, verify_hash(a));
+  for (size_t at : {size_t(0), size_t(4097), size_t(65535)}) {
+    std::string b = a;
+    b[at] = 'y';
+    EXPECT_NE(verify_hash(b), h) << at;
+  }
+  EXPECT_NE(verify_hash(std::string(512, '\0')), verify_hash(std::string(1024, '\0')));
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// The activity log of a mirrored volume (docs/esan.md, "Activity log"),
+// after DRBD's: the extents a primary may be writing are recorded on disk
+// before the write is issued, so that after a crash exactly those extents
+// are resynced (the crashed primary may hold writes the peer lacks, or the
+// peer writes this side lacks). A write to an extent already in the log
+// (hot) costs nothing; only a write to a cold extent persists a new record
+// first. Extents with writes in flight are pinned: the least recently used
+// idle extent makes room. Pure: the metadata file persists the records.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace vcube::esan {
+
+inline constexpr uint64_t al_extent_bytes = 4u << 20;  // one extent: 4 MiB of the volume
+inline constexpr size_t al_extents_max = 64;           // hot extents: 256 MiB
+inline constexpr size_t al_block_bytes = 4096;
+
+// One persisted state of the log.
+struct al_record {
+  uint64_t seq = 0;  // the newer of two valid records wins
+  // After a crash the extents were added to the bitmap; the next resync
+  // (either direction) copies them. Cleared when a resync finishes.
+  bool is_recovering = false;
+  std::vector<uint64_t> extents;  // may hold writes the peer lacks; empty after a clean close
+  friend bool operator==(const al_record&, const al_record&) = default;
+};
+
+// Exactly al_block_bytes: magic VCUBEEAL, seq, flags, count, extents, CRC-32C.
+std::string encode_al(const al_record& r);
+// invalid_input for a short, foreign or torn block.
+result<al_record> decode_al(std::string_view block);
+
+class activity_log {
+ public:
+  explicit activity_log(size_t extents_max = al_extents_max);
+
+  // The extents [offset, offset + length) touches get one more write in
+  // flight. true: the set changed, persist extents() before issuing the
+  // write; false: all were hot. nullopt: not enough idle extents to make
+  // room (nothing changed): wait for an end() and try again.
+  std::optional<bool> begin(uint64_t offset, uint64_t length);
+  // The write is done (acknowledged or failed).
+  void end(uint64_t offset, uint64_t length);
+  std::vector<uint64_t> extents() const;
+  size_t in_flight() const;
+
+ private:
+  struct slot {
+    uint64_t extent = 0;
+    uint32_t in_flight = 0;
+  };
+  std::list<slot> lru_;  // front: most recently begun
+  std::map<uint64_t, std::list<slot>::iterator> index_;
+  size_t extents_max_;
+};
+
+}  // namespace vcube::esan

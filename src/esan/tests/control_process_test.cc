@@ -1,0 +1,323 @@
+// Two vcube-esand processes on this host driven only through their control
+// sockets, as vcubed drives them, with qemu-io and qemu-img doing the I/O:
+// replication, roles, split brain and its resolution, grow, verify, an
+// initial full sync and a restart that restores the volume from --state.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "common/json.h"
+#include "env/files.h"
+#include "env/process.h"
+#include "esan/tests/esand_process.h"
+
+namespace vcube::esan {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::esand_process;
+
+constexpr uint64_t volume_bytes = 16 << 20;
+constexpr uint64_t region = 65536;
+
+std::string text_of(const fs::path& p) {
+  auto t = env::read_file(p.string());
+  return t ? *t : "";
+}
+
+std::string free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0)
+    a.sin_port = htons(27790);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
+bool wait_until(const std::function<bool()>& condition) {
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(50ms);  // polling the condition
+  }
+  return true;
+}
+
+bool has_tool(const std::string& name) {
+  auto r = env::run({"sh", "-c", "command -v " + name});
+  return r && r->exit_code == 0;
+}
+
+class ControlProcesses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!has_tool("qemu-io") || !has_tool("qemu-img"))
+      GTEST_SKIP() << "qemu-io or qemu-img is not installed (Debian: qemu-utils)";
+    dir_ = fs::temp_directory_path() / ("vcube-control-proc-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    port_ = free_port();
+    a_ = start("a");
+    b_ = start("b");
+  }
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    if (HasFailure())
+      for (const char* side : {"a", "b"})
+        std::cerr << "---- " << side << ".log\n" << text_of(path(side, "log"));
+    if (!dir_.empty())
+      fs::remove_all(dir_);
+  }
+
+  std::string path(const std::string& side, const std::string& what) {
+    return (dir_ / (side + "." + what)).string();
+  }
+  std::unique_ptr<esand_process> start(const std::string& side) {
+    auto p = std::make_unique<esand_process>(
+        std::vector<std::string>{"--control", path(side, "ctl"), "--state", path(side, "state"),
+                                 "--unix", path(side, "sock")},
+        path(side, "log"));
+    EXPECT_TRUE(testing::wait_for_socket(path(side, "ctl"), 10s)) << text_of(path(side, "log"));
+    return p;
+  }
+
+  // One request on a fresh control connection; the parsed reply.
+  json ctl(const std::string& side, const json& request) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path(side, "ctl").c_str(), sizeof(addr.sun_path) - 1);
+    timeval limit{.tv_sec = 60, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    std::string line = request.dump() + "\n", reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, line.data(), line.size(), MSG_NOSIGNAL) == ssize_t(line.size())) {
+      char c;
+      while (::recv(fd, &c, 1, 0) == 1 && c != '\n')
+        reply.push_back(c);
+    }
+    ::close(fd);
+    auto parsed = parse_json(reply);
+    return parsed ? *parsed : json{{"ok", false}, {"error", "no reply: " + reply}};
+  }
+  json ok(const std::string& side, const json& request) {
+    json reply = ctl(side, request);
+    EXPECT_EQ(reply["ok"], true) << side << " " << request.dump() << " → " << reply.dump();
+    return reply;
+  }
+  json status(const std::string& side) {
+    json reply = ctl(side, {{"op", "status"}, {"name", "d"}});
+    return reply["ok"] == true ? reply["volumes"][0] : json::object();
+  }
+
+  void create(const std::string& side, uint64_t generation, bool is_primary,
+              uint64_t size = volume_bytes) {
+    ok(side, {{"op", "create"},
+              {"name", "d"},
+              {"data", path(side, "data")},
+              {"meta", path(side, "meta")},
+              {"size", size},
+              {"generation", generation},
+              {"primary", is_primary}});
+  }
+  json attach_request(const std::string& side, const std::string& port) {
+    json r = {{"op", "attach"},
+              {"name", "d"},
+              {"data", path(side, "data")},
+              {"meta", path(side, "meta")}};
+    r[side == "a" ? "listen" : "peer"] = "127.0.0.1:" + port;
+    return r;
+  }
+  void attach(const std::string& side, const std::string& port) {
+    ok(side, attach_request(side, port));
+  }
+  bool is_connected(const std::string& side) { return status(side)["connected"] == true; }
+  void connect_both() {
+    attach("a", port_);
+    attach("b", port_);
+    ASSERT_TRUE(wait_until([&] { return is_connected("a") && is_connected("b"); }))
+        << status("a").dump() << status("b").dump();
+  }
+
+  void qemu_io(const std::string& side, const std::vector<std::string>& commands) {
+    std::vector<std::string> argv = {"qemu-io", "-f", "raw"};
+    for (const auto& c : commands) {
+      argv.push_back("-c");
+      argv.push_back(c);
+    }
+    argv.push_back("nbd+unix:///d?socket=" + path(side, "sock"));
+    auto r = env::run(argv, {}, 60s);
+    ASSERT_TRUE(r && r->exit_code == 0) << (r ? r->out + r->err : r.err().message);
+    ASSERT_EQ(r->out.find("failed"), std::string::npos) << r->out;
+  }
+  std::string data(const std::string& side) { return text_of(path(side, "data")); }
+
+  fs::path dir_;
+  std::string port_;
+  std::unique_ptr<esand_process> a_, b_;
+};
+
+TEST_F(ControlProcesses, ReplicatesRefusesPromotionSplitsAndResolves) {
+  create("a", 5, true);
+  create("b", 5, false);
+  connect_both();
+  EXPECT_EQ(status("a")["resynced_bytes"], 0) << "the same generation: nothing to copy";
+  attach("a", port_);  // the same attach again: ok
+  json other = attach_request("a", free_port());
+  EXPECT_EQ(ctl("a", other)["code"], "conflict");
+
+  qemu_io("a", {"write -P 0xab 0 1M", "flush"});
+  EXPECT_EQ(data("b").substr(0, 1 << 20), std::string(1 << 20, '\xab'));
+  EXPECT_EQ(status("b")["peer_role"], "primary");
+  json refused = ctl("b", {{"op", "promote"}, {"name", "d"}});
+  EXPECT_EQ(refused["code"], "conflict") << refused.dump();
+
+  ok("a", {{"op", "detach"}, {"name", "d"}});
+  ok("b", {{"op", "detach"}, {"name", "d"}});
+  EXPECT_EQ(ctl("b", {{"op", "detach"}, {"name", "d"}})["code"], "not_found");
+  // Apart: a listens where b does not dial, b dials where nobody listens.
+  attach("a", port_);
+  attach("b", free_port());
+  ok("b", {{"op", "promote"}, {"name", "d"}});  // the failover case
+  qemu_io("a", {"write -P 0x11 0 64k"});
+  qemu_io("b", {"write -P 0x22 4M 64k"});
+  ok("b", {{"op", "detach"}, {"name", "d"}});
+  attach("b", port_);
+  ASSERT_TRUE(wait_until([&] {
+    return status("a")["disk_state"] == "SplitBrain" && status("b")["disk_state"] == "SplitBrain";
+  })) << status("a").dump()
+      << status("b").dump();
+  std::string a = data("a"), b = data("b");
+  EXPECT_EQ(a.substr(0, region), std::string(region, '\x11'));
+  EXPECT_EQ(b.substr(0, region), std::string(region, '\xab')) << "nothing merged";
+  EXPECT_EQ(b.substr(4 << 20, region), std::string(region, '\x22'));
+  EXPECT_EQ(a.substr(4 << 20, region), std::string(region, '\0'));
+
+  EXPECT_EQ(ctl("a", {{"op", "resolve"}, {"name", "x"}, {"discard", true}})["code"], "not_found");
+  ok("b", {{"op", "resolve"}, {"name", "d"}, {"discard", true}});
+  ASSERT_TRUE(wait_until([&] {
+    json s = status("b");
+    return s["connected"] == true && s["disk_state"] == "UpToDate";
+  })) << status("b").dump();
+  EXPECT_EQ(data("a"), data("b"));
+  EXPECT_EQ(status("b")["role"], "secondary");
+  EXPECT_EQ(status("a")["generation"], status("b")["generation"]);
+}
+
+TEST_F(ControlProcesses, GrowsBothSidesAndVerifies) {
+  create("a", 5, true);
+  create("b", 5, false);
+  connect_both();
+  qemu_io("a", {"write -P 0x5a 0 2M"});
+  EXPECT_EQ(ctl("a", {{"op", "resize"}, {"name", "d"}, {"size", volume_bytes / 2}})["code"],
+            "invalid_input");
+  ok("a", {{"op", "resize"}, {"name", "d"}, {"size", 2 * volume_bytes}});
+  ASSERT_TRUE(wait_until([&] {
+    return status("a")["message"].get<std::string>().find("size mismatch: grow both") !=
+           std::string::npos;
+  })) << status("a").dump();
+  EXPECT_FALSE(is_connected("b"));
+  ok("b", {{"op", "resize"}, {"name", "d"}, {"size", 2 * volume_bytes}});
+  ASSERT_TRUE(wait_until([&] { return is_connected("a") && is_connected("b"); }))
+      << status("a").dump();
+  EXPECT_EQ(status("a")["resynced_bytes"], 0) << "the new space is zeroes on both sides";
+  auto info =
+      env::run({"qemu-img", "info", "--output=json", "nbd+unix:///d?socket=" + path("a", "sock")});
+  ASSERT_TRUE(info && info->exit_code == 0);
+  auto parsed = parse_json(info->out);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ((*parsed)["virtual-size"], 2 * volume_bytes);
+  EXPECT_EQ(status("b")["size"], 2 * volume_bytes);
+
+  ok("a", {{"op", "verify"}, {"name", "d"}});
+  ASSERT_TRUE(wait_until([&] { return status("a")["verify"]["state"] == "done"; }));
+  EXPECT_EQ(status("a")["verify"]["differing_regions"], 0);
+  EXPECT_EQ(status("a")["verify"]["percent"], 100);
+  {  // behind the secondary's back
+    std::fstream f(path("b", "data"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3 * region + 100);
+    f.write("rot", 3);
+  }
+  ok("a", {{"op", "verify"}, {"name", "d"}});
+  ASSERT_TRUE(wait_until([&] { return status("a")["verify"]["state"] == "done"; }));
+  json v = status("a")["verify"];
+  EXPECT_EQ(v["differing_regions"], 1) << v.dump();
+  EXPECT_EQ(v["differing_bytes"], region);
+  EXPECT_EQ(v["first_differences"], json::array({3 * region}));
+}
+
+TEST_F(ControlProcesses, AnInitialFullSyncCopiesExistingData) {
+  {  // existing data on a, imported with its generation
+    std::ofstream f(path("a", "data"), std::ios::binary);
+    for (uint64_t at = 0; at < volume_bytes; at += 4096)
+      f << std::string(4096, char('A' + at / 4096 % 26));
+  }
+  create("a", 9, true);
+  create("b", 0, false);
+  EXPECT_EQ(status("a").size(), 0u);  // created, not attached
+  connect_both();
+  ASSERT_TRUE(wait_until([&] { return status("b")["disk_state"] == "UpToDate"; }))
+      << status("b").dump();
+  EXPECT_EQ(data("a"), data("b"));
+  json s = status("a");
+  EXPECT_EQ(s["percent"], 100);
+  EXPECT_EQ(s["resynced_bytes"], volume_bytes);
+  EXPECT_EQ(s["out_of_sync_bytes"], 0);
+  EXPECT_EQ(s["peer_disk_state"], "UpToDate");
+  ok("a", {{"op", "rate"}, {"name", "d"}, {"bytes_per_second", 1 << 20}});
+  EXPECT_EQ(status("a")["rate"], 1 << 20);
+  EXPECT_NE(text_of(path("a", "state")).find("1048576"), std::string::npos);
+}
+
+TEST_F(ControlProcesses, ARestartRestoresTheVolumeAndItsRole) {
+  create("a", 5, true);
+  create("b", 5, false);
+  connect_both();
+  a_.reset();  // SIGTERM
+  ASSERT_TRUE(wait_until([&] { return !is_connected("b"); }));
+  a_ = start("a");
+  ASSERT_TRUE(wait_until([&] { return is_connected("a") && is_connected("b"); }))
+      << text_of(path("a", "log"));
+  EXPECT_EQ(status("a")["role"], "primary");
+  EXPECT_EQ(status("b")["role"], "secondary");
+  qemu_io("a", {"write -P 0x77 0 64k"});
+  EXPECT_EQ(data("b").substr(0, region), std::string(region, '\x77'));
+  // Detached volumes are not restored; their files go with delete.
+  ok("b", {{"op", "detach"}, {"name", "d"}});
+  EXPECT_EQ(ctl("a", {{"op", "delete"},
+                      {"name", "d"},
+                      {"data", path("a", "data")},
+                      {"meta", path("a", "meta")}})["code"],
+            "conflict");
+  b_.reset();
+  b_ = start("b");
+  EXPECT_EQ(ctl("b", {{"op", "status"}})["volumes"].size(), 0u);
+  ok("b",
+     {{"op", "delete"}, {"name", "d"}, {"data", path("b", "data")}, {"meta", path("b", "meta")}});
+  EXPECT_FALSE(fs::exists(path("b", "meta")));
+  EXPECT_FALSE(fs::exists(path("b", "data")));
+}
+
+TEST_F(ControlProcesses, AnOversizedLineIsRefusedAndClosed) {
+  json reply = ctl("a", {{"op", "status"}, {"name", std::string(70000, 'x')}});
+  EXPECT_EQ(reply["ok"], false);
+  EXPECT_EQ(reply["code"], "invalid_input");
+  EXPECT_EQ(ctl("a", {{"op", "status"}})["ok"], true);  // the daemon serves on
+}
+
+}  // namespace
+}  // namespace vcube::esan
