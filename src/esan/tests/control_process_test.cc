@@ -352,6 +352,36 @@ TEST_F(ControlProcesses, AKilledPrimaryResyncsItsActiveExtentsWhenItReturns) {
   EXPECT_EQ(data("a"), data("b"));
 }
 
+TEST_F(ControlProcesses, AVolumeWhoseFilesAreGoneIsLeftOutAtStartupTheOthersComeUp) {
+  create("a", 5, true);
+  attach("a", port_);
+  json e = {{"op", "create"},
+            {"name", "e"},
+            {"data", path("a", "e.data")},
+            {"meta", path("a", "e.meta")},
+            {"size", 1 << 20},
+            {"generation", 5},
+            {"primary", true}};
+  ok("a", e);
+  ok("a", {{"op", "attach"},
+           {"name", "e"},
+           {"data", path("a", "e.data")},
+           {"meta", path("a", "e.meta")},
+           {"listen", "127.0.0.1:" + free_port()}});
+  EXPECT_EQ(ctl("a", {{"op", "status"}})["volumes"].size(), 2u);
+  a_.reset();
+  fs::remove(path("a", "e.meta"));
+  a_ = start("a");
+  json all = ctl("a", {{"op", "status"}});
+  ASSERT_EQ(all["volumes"].size(), 1u) << all.dump();
+  EXPECT_EQ(all["volumes"][0]["name"], "d");
+  EXPECT_EQ(all["volumes"][0]["role"], "primary");
+  EXPECT_NE(text_of(path("a", "log")).find("volume e not restored"), std::string::npos);
+  EXPECT_NE(text_of(path("a", "state")).find("e.meta"), std::string::npos);  // kept
+  ok("a", {{"op", "detach"}, {"name", "e"}});                                // forgets it
+  EXPECT_EQ(text_of(path("a", "state")).find("e.meta"), std::string::npos);
+}
+
 TEST_F(ControlProcesses, AnOversizedLineIsRefusedAndClosed) {
   json reply = ctl("a", {{"op", "status"}, {"name", std::string(70000, 'x')}});
   EXPECT_EQ(reply["ok"], false);
