@@ -382,6 +382,22 @@ TEST_F(ControlProcesses, AVolumeWhoseFilesAreGoneIsLeftOutAtStartupTheOthersCome
   EXPECT_EQ(text_of(path("a", "state")).find("e.meta"), std::string::npos);
 }
 
+TEST_F(ControlProcesses, DetachIsRefusedWhileAnNbdClientIsConnectedUnlessForced) {
+  using nbd::testing::req;
+  create("a", 5, true);
+  attach("a", port_);
+  nbd::testing::raw_client c(path("a", "sock"));
+  ASSERT_TRUE(c.go("d"));
+  ASSERT_TRUE(wait_until([&] { return status("a")["nbd_clients"] == 1; })) << status("a").dump();
+  json refused = ctl("a", {{"op", "detach"}, {"name", "d"}});
+  EXPECT_EQ(refused["code"], "conflict") << refused.dump();
+  ok("a", {{"op", "detach"}, {"name", "d"}, {"force", true}});
+  std::string data;
+  EXPECT_FALSE(c.simple(req(nbd::command::read, 0, 512), &data, 512).has_value());  // closed
+  attach("a", port_);  // and back at once
+  EXPECT_EQ(status("a")["nbd_clients"], 0);
+}
+
 TEST_F(ControlProcesses, AnOversizedLineIsRefusedAndClosed) {
   json reply = ctl("a", {{"op", "status"}, {"name", std::string(70000, 'x')}});
   EXPECT_EQ(reply["ok"], false);
