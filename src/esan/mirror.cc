@@ -78,6 +78,31 @@ result<repl::frame> read_one(int fd, repl::frame_decoder& decoder) {
   }
 }
 
+// After a crash the extents of the activity log may differ between the
+// sides: they go into the bitmap, and the log says it is recovering until a
+// resync has copied them (peer_rules). No valid record at all on a primary
+// (both torn, or a file from before the log): every region.
+status recover_activity(meta_file& meta, const std::string& volume) {
+  const auto& record = meta.activity();
+  bool is_recovering = record && record->is_recovering;
+  if (!record && meta.meta().role == volume_role::primary) {
+    spdlog::warn("mirror {}: no activity log: every region is resynced", volume);
+    if (auto s = meta.mark(0, meta.meta().size_bytes); !s)
+      return s;
+    is_recovering = true;
+  } else if (record && !record->extents.empty()) {
+    spdlog::warn("mirror {}: not closed cleanly: the {} extents of its activity log are resynced",
+                 volume, record->extents.size());
+    for (uint64_t e : record->extents)
+      if (auto s = meta.mark(e * al_extent_bytes, al_extent_bytes); !s)
+        return s;
+    is_recovering = true;
+  }
+  if (record && record->extents.empty() && record->is_recovering == is_recovering)
+    return ok_status();
+  return meta.write_activity({0, is_recovering, {}});
+}
+
 std::span<const std::byte> as_bytes(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));
 }
@@ -105,12 +130,59 @@ result<std::unique_ptr<mirror>> mirror::open(std::string volume, const std::stri
     return make_error(errc::invalid_input, data_path + " is smaller than the volume's " +
                                                std::to_string((*meta)->meta().size_bytes) +
                                                " bytes");
+  if (auto s = recover_activity(**meta, volume); !s)
+    return s.err();
   return std::unique_ptr<mirror>(
       new mirror(std::move(volume), std::move(*data), std::move(*meta), resync));
 }
 
 mirror::~mirror() {
   detach_peer();
+  // A clean close: no write is in flight, the log is empty on disk.
+  std::lock_guard lock(mutex_);
+  if (!meta_->activity() || !meta_->activity()->extents.empty())
+    (void)meta_->write_activity({0, is_recovering_locked(), {}});
+}
+
+bool mirror::is_recovering_locked() const {
+  return meta_->activity() && meta_->activity()->is_recovering;
+}
+
+void mirror::end_recovery_locked(bool is_target) {
+  if (is_target) {  // this side holds the source's data: its own marks are void
+    for (auto r = meta_->bitmap().next_set(0); r; r = meta_->bitmap().next_set(*r + 1))
+      meta_->clear(*r);
+    (void)meta_->flush_bitmap();
+  }
+  if (!is_recovering_locked())
+    return;
+  if (auto s = meta_->write_activity({0, false, meta_->activity()->extents}); !s)
+    message_ = s.err().message;
+  else
+    spdlog::info("mirror {}: crash recovery done", volume_);
+}
+
+status mirror::al_begin(uint64_t offset, uint64_t length) {
+  std::unique_lock lock(al_mutex_);
+  while (true) {
+    auto changed = al_.begin(offset, length);
+    if (changed && !*changed)
+      return ok_status();  // every extent is hot: nothing to persist
+    if (changed) {
+      std::lock_guard meta_lock(mutex_);
+      auto s = meta_->write_activity({0, is_recovering_locked(), al_.extents()});
+      if (!s)
+        al_.end(offset, length);
+      return s;
+    }
+    al_room_.wait(lock);  // every extent is busy: an al_end makes room
+  }
+}
+
+void mirror::al_end(uint64_t offset, uint64_t length) {
+  std::lock_guard lock(al_mutex_);
+  al_.end(offset, length);
+  al_room_.notify_all();
 }
 
 volume_meta mirror::meta() const {
@@ -143,7 +215,16 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   timeval limit{.tv_sec = hello_timeout_s, .tv_usec = 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   repl::frame_decoder decoder(limits_);
-  auto sent = send_all(fd, repl::encode({repl::frame_type::hello, 0, 0, my_hello()}), {});
+  bool is_recovering;
+  {
+    std::lock_guard lock(mutex_);
+    is_recovering = is_recovering_locked();
+  }
+  auto sent =
+      send_all(fd,
+               repl::encode({repl::frame_type::hello,
+                             is_recovering ? repl::flag_recovering : uint16_t(0), 0, my_hello()}),
+               {});
   auto peer = sent ? read_one(fd, decoder) : result<repl::frame>(sent.err());
   const repl::hello* hello = peer ? std::get_if<repl::hello>(&peer->body) : nullptr;
   if (!hello) {
@@ -154,7 +235,9 @@ result<connect_verdict> mirror::attach_peer(int fd) {
     return make_error(errc::unavailable, why);
   }
   std::unique_lock lock(mutex_);
-  auto verdict = on_peer_hello(volume_, meta_->meta(), *hello);
+  auto verdict =
+      on_peer_hello(volume_, meta_->meta(), *hello,
+                    {is_recovering_locked(), (peer->flags & repl::flag_recovering) != 0});
   message_ = verdict.reason;
   is_split_brain_ = verdict.is_split_brain;
   if (verdict.action == connect_action::refuse) {
@@ -396,6 +479,34 @@ bool mirror::is_primary() const {
 status mirror::write(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
   if (!is_primary())
     return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+  if (auto s = al_begin(offset, data.size()); !s)
+    return s;
+  auto done = write_logged(offset, data, is_fua);
+  al_end(offset, data.size());
+  return done;
+}
+
+status mirror::trim(uint64_t offset, uint64_t length, bool is_fua) {
+  if (!is_primary())
+    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+  if (auto s = al_begin(offset, length); !s)
+    return s;
+  auto done = trim_logged(offset, length, is_fua);
+  al_end(offset, length);
+  return done;
+}
+
+status mirror::write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) {
+  if (!is_primary())
+    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+  if (auto s = al_begin(offset, length); !s)
+    return s;
+  auto done = write_zeroes_logged(offset, length, may_punch, is_fua);
+  al_end(offset, length);
+  return done;
+}
+
+status mirror::write_logged(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
   // A frame carries at most data_bytes_max: a larger NBD write (up to 32
   // MiB) goes as several frames, all sent before the local write starts.
   const uint16_t flags = is_fua ? repl::flag_fua : uint16_t(0);
@@ -430,18 +541,14 @@ status mirror::flush() {
   return local;
 }
 
-status mirror::trim(uint64_t offset, uint64_t length, bool is_fua) {
-  if (!is_primary())
-    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+status mirror::trim_logged(uint64_t offset, uint64_t length, bool is_fua) {
   auto seq = start_replicate({repl::frame_type::trim, 0, 0, repl::extent{offset, length}});
   auto local = data_->trim(offset, length, is_fua);
   auto replicated = wait_replicated(seq);
   return local ? track(offset, length, replicated) : local;
 }
 
-status mirror::write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) {
-  if (!is_primary())
-    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
+status mirror::write_zeroes_logged(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) {
   auto seq = start_replicate({repl::frame_type::write_zeroes, 0, 0, repl::extent{offset, length}});
   auto local = data_->write_zeroes(offset, length, may_punch, is_fua);
   auto replicated = wait_replicated(seq);
@@ -518,6 +625,7 @@ void mirror::on_frame(const repl::frame& f) {
       m.resync_cursor = 0;
       if (auto s = meta_->set_meta(m); !s)
         message_ = s.err().message;
+      end_recovery_locked(true);
       is_resync_target_ = false;
       percent_ = 100;
       peer_is_primary_ = h.is_primary;
@@ -666,6 +774,7 @@ void mirror::resync_loop() {
   m.resync_cursor = 0;
   if (auto s = meta_->set_meta(m); !s)
     message_ = s.err().message;
+  end_recovery_locked(false);
   is_resync_source_ = false;
   is_full_sync_ = false;
   peer_is_consistent_ = true;

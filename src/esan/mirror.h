@@ -101,6 +101,17 @@ class mirror final : public backend {
   status write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) override;
 
  private:
+  // The activity log around a primary's write: al_begin records the
+  // extents (persisting a new set when one is cold) before the write is
+  // issued; al_end when it is done.
+  status al_begin(uint64_t offset, uint64_t length);
+  void al_end(uint64_t offset, uint64_t length);
+  bool is_recovering_locked() const;
+  void end_recovery_locked(bool is_target);  // a resync finished: the crash is repaired
+  status write_logged(uint64_t offset, std::span<const std::byte> data, bool is_fua);
+  status trim_logged(uint64_t offset, uint64_t length, bool is_fua);
+  status write_zeroes_logged(uint64_t offset, uint64_t length, bool may_punch, bool is_fua);
+
   mirror(std::string volume, std::unique_ptr<file_backend> data, std::unique_ptr<meta_file> meta,
          resync_options resync);
 
@@ -140,6 +151,10 @@ class mirror final : public backend {
   std::unique_ptr<file_backend> data_;
   std::unique_ptr<meta_file> meta_;
   resync_options resync_options_;
+
+  std::mutex al_mutex_;  // al_; taken before mutex_ (which guards its persisting)
+  std::condition_variable al_room_;
+  activity_log al_;
 
   // Serialises attach_peer, detach_peer and resize: no two of them join or
   // start the peer threads at once.

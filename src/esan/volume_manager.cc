@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "env/files.h"
 
@@ -201,7 +202,9 @@ result<json> volume_manager::attach(const attach_command& c, bool is_restore) {
       return make_error(errc::conflict,
                         "volume " + c.volume.name + " is attached with other files or endpoints",
                         "name");
-    return json::object();  // the same attach again: done already
+    if (it->second.config.rate_bytes_per_s == c.rate_bytes_per_s)
+      return json::object();  // the same attach again: done already
+    return rate({c.volume.name, c.rate_bytes_per_s});
   }
   auto opened = mirror::open(c.volume.name, c.volume.data_path, c.volume.meta_path,
                              resync_options{c.rate_bytes_per_s, 16, 100});
@@ -242,7 +245,15 @@ result<json> volume_manager::detach(const detach_command& c) {
   if (auto s = server_.remove_export(c.name); !s && s.err().code != errc::not_found)
     return s.err();
   it->second.link->stop();
+  std::weak_ptr<mirror> closing = it->second.data;
   volumes_.erase(it);
+  // NBD requests still running hold the mirror: wait (bounded) until they
+  // are done, so that an attach right after never finds it open twice.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!closing.expired() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // no event to wait on
+  if (!closing.expired())
+    spdlog::warn("esand: volume {}: NBD requests still hold it after 10 s", c.name);
   spdlog::info("esand: volume {} detached", c.name);
   if (auto s = save_state(); !s)
     return s.err();

@@ -65,6 +65,7 @@ repl_seeds = {
     "hello_update": hello() + frame(1, struct.pack(">H", 9) + b"VM1-disk0" +
                                     struct.pack(">QIBB4QI", 1 << 20, 65536, 0, 1, 9, 8, 7, 6, 1),
                                     2, 0),
+    "hello_recovering": frame(1, hello()[20:], 4, 0),
 }
 for repl_name, repl_bytes in repl_seeds.items():
     for chunk in (0, 6, 255):

@@ -17,6 +17,7 @@
 #include "env/files.h"
 #include "env/process.h"
 #include "esan/tests/esand_process.h"
+#include "esan/tests/raw_client.h"
 
 namespace vcube::esan {
 namespace {
@@ -310,6 +311,91 @@ TEST_F(ControlProcesses, ARestartRestoresTheVolumeAndItsRole) {
      {{"op", "delete"}, {"name", "d"}, {"data", path("b", "data")}, {"meta", path("b", "meta")}});
   EXPECT_FALSE(fs::exists(path("b", "meta")));
   EXPECT_FALSE(fs::exists(path("b", "data")));
+}
+
+// SIGKILL of the primary during a stream of writes: some may be on its file
+// only. Restarted from --state, it resyncs its activity log's extents to
+// the peer, and the two files end byte-identical.
+TEST_F(ControlProcesses, AKilledPrimaryResyncsItsActiveExtentsWhenItReturns) {
+  using namespace nbd;
+  using nbd::testing::req;
+  create("a", 5, true);
+  create("b", 5, false);
+  connect_both();
+  nbd::testing::raw_client c(path("a", "sock"));
+  ASSERT_TRUE(c.go("d"));
+  std::atomic<int64_t> acknowledged{-1};
+  std::thread writer([&] {
+    for (int64_t i = 0; i < 4000; ++i) {
+      // Spread over the volume: several extents are active at the kill.
+      uint64_t at = uint64_t(i) * 4096 * 97 % volume_bytes / 4096 * 4096;
+      if (!c.send(req(command::write, at, 4096)))
+        return;
+      auto answer = c.simple(std::string(4096, static_cast<char>('A' + i % 26)));
+      if (!answer || *answer != 0)
+        return;
+      acknowledged = i;
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return acknowledged.load() >= 200; }));
+  a_->kill_now();
+  writer.join();
+  ASSERT_TRUE(wait_until([&] { return !is_connected("b"); }));
+  a_ = start("a");
+  ASSERT_TRUE(wait_until([&] {
+    json s = status("a");
+    return s["connected"] == true && s["disk_state"] == "UpToDate" && s["out_of_sync_bytes"] == 0;
+  })) << status("a").dump()
+      << text_of(path("a", "log"));
+  EXPECT_NE(text_of(path("a", "log")).find("not closed cleanly"), std::string::npos);
+  EXPECT_GT(status("a")["resynced_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(data("a"), data("b"));
+}
+
+TEST_F(ControlProcesses, AVolumeWhoseFilesAreGoneIsLeftOutAtStartupTheOthersComeUp) {
+  create("a", 5, true);
+  attach("a", port_);
+  json e = {{"op", "create"},
+            {"name", "e"},
+            {"data", path("a", "e.data")},
+            {"meta", path("a", "e.meta")},
+            {"size", 1 << 20},
+            {"generation", 5},
+            {"primary", true}};
+  ok("a", e);
+  ok("a", {{"op", "attach"},
+           {"name", "e"},
+           {"data", path("a", "e.data")},
+           {"meta", path("a", "e.meta")},
+           {"listen", "127.0.0.1:" + free_port()}});
+  EXPECT_EQ(ctl("a", {{"op", "status"}})["volumes"].size(), 2u);
+  a_.reset();
+  fs::remove(path("a", "e.meta"));
+  a_ = start("a");
+  json all = ctl("a", {{"op", "status"}});
+  ASSERT_EQ(all["volumes"].size(), 1u) << all.dump();
+  EXPECT_EQ(all["volumes"][0]["name"], "d");
+  EXPECT_EQ(all["volumes"][0]["role"], "primary");
+  EXPECT_NE(text_of(path("a", "log")).find("volume e not restored"), std::string::npos);
+  EXPECT_NE(text_of(path("a", "state")).find("e.meta"), std::string::npos);  // kept
+  ok("a", {{"op", "detach"}, {"name", "e"}});                                // forgets it
+  EXPECT_EQ(text_of(path("a", "state")).find("e.meta"), std::string::npos);
+}
+
+TEST_F(ControlProcesses, DetachIsRefusedWhileAnNbdClientIsConnectedUnlessForced) {
+  using nbd::testing::req;
+  create("a", 5, true);
+  attach("a", port_);
+  nbd::testing::raw_client c(path("a", "sock"));
+  ASSERT_TRUE(c.go("d"));
+  ASSERT_TRUE(wait_until([&] { return status("a")["nbd_clients"] == 1; })) << status("a").dump();
+  json refused = ctl("a", {{"op", "detach"}, {"name", "d"}});
+  EXPECT_EQ(refused["code"], "conflict") << refused.dump();
+  ok("a", {{"op", "detach"}, {"name", "d"}, {"force", true}});
+  std::string data;
+  EXPECT_FALSE(c.simple(req(nbd::command::read, 0, 512), &data, 512).has_value());  // closed
+  attach("a", port_);  // and back at once
+  EXPECT_EQ(status("a")["nbd_clients"], 0);
 }
 
 TEST_F(ControlProcesses, AnOversizedLineIsRefusedAndClosed) {

@@ -262,5 +262,72 @@ TEST_F(mirror_test, a_resolved_split_brain_copies_everything_from_the_kept_side)
   EXPECT_EQ(b_->status_now().peer_role, "primary");
 }
 
+// A crash of primary a, simulated: a write reached a's file but not b's, and
+// a's metadata file is put back as it was before the clean close.
+class mirror_crash_test : public mirror_test {
+ protected:
+  void crash_a_with_an_unreplicated_write() {
+    connect();
+    ASSERT_TRUE(a_->write(region, bytes_of(std::string(4096, 'r')), false));
+    {  // reached a's disk only
+      std::fstream f(dir_ / "a.data", std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(2 * region);
+      f.write("lost", 4);
+    }
+    fs::copy_file(dir_ / "a.meta", dir_ / "a.meta.crash");  // the log lists extent 0
+    a_.reset();                                             // (a clean close empties it)
+    fs::rename(dir_ / "a.meta.crash", dir_ / "a.meta");
+    ASSERT_TRUE(wait_for([&] { return !b_->status_now().is_connected; }));
+    a_ = open("a");
+    ASSERT_TRUE(a_);
+    EXPECT_EQ(a_->status_now().out_of_sync_bytes, volume_bytes);  // extent 0: all 4 MiB
+  }
+};
+
+TEST_F(mirror_crash_test, the_crashed_primarys_active_extents_are_resynced_to_the_peer) {
+  crash_a_with_an_unreplicated_write();
+  auto [va, vb] = connect();
+  EXPECT_EQ(va.action, connect_action::resync_source) << va.reason;
+  EXPECT_FALSE(va.is_full);
+  EXPECT_EQ(vb.action, connect_action::resync_target) << vb.reason;
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
+  EXPECT_EQ(b_data().substr(2 * region, 4), "lost");
+  // Recovered: the next connection replicates without a resync.
+  EXPECT_EQ(a_->status_now().out_of_sync_bytes, 0u);
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  auto [va2, vb2] = connect();
+  EXPECT_EQ(va2.action, connect_action::established) << va2.reason;
+}
+
+TEST_F(mirror_crash_test, a_peer_that_took_over_sends_everything_to_the_crashed_primary) {
+  crash_a_with_an_unreplicated_write();
+  ASSERT_TRUE(b_->promote());  // failover
+  ASSERT_TRUE(b_->write(5 * region, bytes_of(std::string(512, 'b')), false));
+  ASSERT_TRUE(a_->demote());
+  auto [va, vb] = connect();
+  EXPECT_EQ(vb.action, connect_action::resync_source) << vb.reason;
+  EXPECT_TRUE(vb.is_full);
+  EXPECT_EQ(va.action, connect_action::resync_target) << va.reason;
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
+  EXPECT_NE(a_data().substr(2 * region, 4), "lost");  // never acknowledged: discarded
+  EXPECT_EQ(a_->status_now().out_of_sync_bytes, 0u);
+}
+
+TEST_F(mirror_test, only_a_write_to_a_cold_extent_persists_the_activity_log) {
+  connect();
+  auto seq = [](const fs::path& meta) {
+    auto m = meta_file::open(meta.string());
+    return m && (*m)->activity() ? (*m)->activity()->seq : 0;
+  };
+  ASSERT_TRUE(a_->write(0, bytes_of(std::string(512, 'x')), false));
+  uint64_t after_first = seq(dir_ / "a.meta");
+  for (int i = 1; i < 10; ++i)
+    ASSERT_TRUE(a_->write(uint64_t(i) * 4096, bytes_of(std::string(512, 'x')), false));
+  EXPECT_EQ(seq(dir_ / "a.meta"), after_first);  // the same extent: hot
+}
+
 }  // namespace
 }  // namespace vcube::esan
