@@ -17,6 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto ack_timeout = 30s;
+constexpr auto keepalive_idle = 1s;
+constexpr auto peer_silence_max = 5s;
 constexpr auto hello_timeout_s = 10;
 constexpr auto resync_idle_wait = 20ms;  // pacing: the rate limit's next token
 
@@ -557,9 +559,22 @@ status mirror::write_zeroes_logged(uint64_t offset, uint64_t length, bool may_pu
 
 // ---------------------------------------------------------------- the peer's frames
 
+// Keepalive: when nothing came from the peer for a while, ask it for a pong
+// (skipped while another thread is sending: traffic flows then); a peer that
+// stays silent is lost, so a dead node's volume is released even when no FIN
+// ever arrives (power loss, a cut link).
+void mirror::ping_peer(int fd) {
+  std::unique_lock send_lock(send_mutex_, std::try_to_lock);
+  if (send_lock.owns_lock())
+    (void)send_all(fd, repl::encode({repl::frame_type::ping, 0, 0, repl::empty{}}), {});
+}
+
 void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
   std::string buf(1 << 20, '\0');
   std::string why = "the peer closed the connection";
+  timeval tick{.tv_sec = 0, .tv_usec = 250000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
+  auto last_heard = std::chrono::steady_clock::now();
   while (true) {
     // First what is buffered: the hello's read may have taken frames after it.
     bool is_bad = false;
@@ -579,6 +594,18 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
     ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR)
       continue;
+    auto now = std::chrono::steady_clock::now();
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (now - last_heard >= peer_silence_max) {
+        why = "no frame from the peer for " + std::to_string(peer_silence_max.count()) +
+              " s (it died or the link is cut)";
+        break;
+      }
+      if (now - last_heard >= keepalive_idle)
+        ping_peer(fd);
+      continue;
+    }
+    last_heard = now;
     if (n <= 0) {
       if (n < 0)
         why = std::string("receive from the peer: ") + strerror(errno);

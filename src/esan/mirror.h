@@ -133,6 +133,7 @@ class mirror final : public backend {
   status send_frame(const repl::frame& f);
   status send_bytes(std::string_view head, std::span<const std::byte> tail);
   void receive_loop(int fd, repl::frame_decoder decoder);
+  void ping_peer(int fd);
   void on_frame(const repl::frame& f);
   void apply_from_peer(const repl::frame& f);
   void resync_loop();

@@ -12,6 +12,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto verify_reply_timeout = 30s;
+constexpr int verify_looks = 5;
+constexpr auto verify_look_interval = 20ms;
 constexpr size_t first_differences_max = 16;
 
 int64_t steady_ms() {
@@ -167,18 +169,28 @@ void mirror::verify_loop() {
       }
     }
     uint64_t offset = r * region, length = std::min(region, size - offset);
-    buf.assign(length, '\0');
-    auto read = data_->read(offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
-    if (!read) {
-      failure = read.err().message;
-      break;
+    // A write in flight between the two reads makes a region differ for a
+    // moment: only a difference seen on every one of several looks counts.
+    uint64_t mine = 0;
+    std::optional<uint64_t> theirs;
+    for (int look = 0; look < verify_looks && failure.empty(); ++look) {
+      if (look > 0)
+        std::this_thread::sleep_for(verify_look_interval);  // let in-flight writes land
+      buf.assign(length, '\0');
+      auto read = data_->read(offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
+      if (!read) {
+        failure = read.err().message;
+        break;
+      }
+      mine = repl::verify_hash(buf);
+      theirs = peer_hash(offset, length);
+      if (!theirs)
+        failure = "the peer did not answer a verify request";
+      else if (*theirs == mine)
+        break;
     }
-    uint64_t mine = repl::verify_hash(buf);
-    auto theirs = peer_hash(offset, length);
-    if (!theirs) {
-      failure = "the peer did not answer a verify request";
+    if (!failure.empty())
       break;
-    }
     verified_bytes += length;
     std::lock_guard lock(mutex_);
     verify_.percent = static_cast<int>(verified_bytes * 100 / size);

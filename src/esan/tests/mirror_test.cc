@@ -110,6 +110,35 @@ TEST_F(mirror_test, a_write_is_on_both_sides_when_it_is_acknowledged) {
   EXPECT_TRUE(b_->status_now().is_connected);
 }
 
+// A peer that says hello and then nothing (a dead node: no FIN ever comes) is
+// lost after the keepalive's silence limit, so a failover may promote.
+TEST_F(mirror_test, a_silent_peer_is_lost_by_the_keepalive) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  std::string hello = repl::encode({repl::frame_type::hello, 0, 0, hello_of("disk", b_->meta())});
+  ASSERT_EQ(::send(fds[1], hello.data(), hello.size(), 0), ssize_t(hello.size()));
+  auto verdict = a_->attach_peer(fds[0]);
+  ASSERT_TRUE(verdict) << verdict.err().message;
+  EXPECT_EQ(verdict->action, connect_action::established) << verdict->reason;
+  EXPECT_TRUE(a_->status_now().is_connected);
+  // The silent peer is asked for a pong: a second frame (after a's hello)
+  // arrives on its socket ...
+  std::string received;
+  ASSERT_TRUE(wait_for([&] {
+    char chunk[4096];
+    ssize_t n = ::recv(fds[1], chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n > 0)
+      received.append(chunk, size_t(n));
+    size_t first = received.find("VCR1");
+    return first != std::string::npos && received.find("VCR1", first + 1) != std::string::npos;
+  }));
+  // ... and, never answering, is lost; b_ (its data) can now be promoted.
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  EXPECT_NE(a_->status_now().message.find("no frame from the peer"), std::string::npos)
+      << a_->status_now().message;
+  ::close(fds[1]);
+}
+
 TEST_F(mirror_test, writes_while_the_peer_is_away_are_resynced_and_only_those) {
   connect();
   b_->detach_peer();
