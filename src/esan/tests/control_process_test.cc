@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <random>
+#include <set>
 
 #include "common/json.h"
 #include "env/files.h"
@@ -91,7 +94,7 @@ class ControlProcesses : public ::testing::Test {
     auto p = std::make_unique<esand_process>(
         std::vector<std::string>{"--control", path(side, "ctl"), "--state", path(side, "state"),
                                  "--unix", path(side, "sock")},
-        path(side, "log"));
+        path(side, "log"), wrapper_[side]);
     EXPECT_TRUE(testing::wait_for_socket(path(side, "ctl"), 10s)) << text_of(path(side, "log"));
     return p;
   }
@@ -140,7 +143,7 @@ class ControlProcesses : public ::testing::Test {
               {"name", "d"},
               {"data", path(side, "data")},
               {"meta", path(side, "meta")}};
-    r[side == "a" ? "listen" : "peer"] = "127.0.0.1:" + port;
+    r[side == "a" ? "listen" : "peer"] = listen_address_ + ":" + port;
     return r;
   }
   void attach(const std::string& side, const std::string& port) {
@@ -170,6 +173,8 @@ class ControlProcesses : public ::testing::Test {
   fs::path dir_;
   std::string port_;
   std::unique_ptr<esand_process> a_, b_;
+  std::map<std::string, std::vector<std::string>> wrapper_;  // side → command prefix
+  std::string listen_address_ = "127.0.0.1";                 // where a listens
 };
 
 TEST_F(ControlProcesses, ReplicatesRefusesPromotionSplitsAndResolves) {
@@ -403,6 +408,132 @@ TEST_F(ControlProcesses, AnOversizedLineIsRefusedAndClosed) {
   EXPECT_EQ(reply["ok"], false);
   EXPECT_EQ(reply["code"], "invalid_input");
   EXPECT_EQ(ctl("a", {{"op", "status"}})["ok"], true);  // the daemon serves on
+}
+
+// The same two esand, each in its own network namespace, joined by a veth
+// pair like two lab nodes: the faults of the lab tests are real
+// (SIGKILL, a link taken down), the I/O comes from qemu-io and a raw NBD client.
+class NetnsProcesses : public ControlProcesses {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0 || !has_tool("ip"))
+      GTEST_SKIP() << "needs root and iproute2 (network namespaces)";
+    std::string id = std::to_string(getpid() % 100000);
+    for (const char* side : {"a", "b"}) {
+      ns_[side] = "vcb-esan-" + id + side;
+      veth_[side] = "vcbe" + id + side;
+      wrapper_[side] = {"ip", "netns", "exec", ns_[side]};
+      ASSERT_TRUE(sh({"ip", "netns", "add", ns_[side]}));
+    }
+    ASSERT_TRUE(sh({"ip", "link", "add", veth_["a"], "netns", ns_["a"], "type", "veth", "peer",
+                    "name", veth_["b"], "netns", ns_["b"]}));
+    for (const auto& [side, address] : {std::pair{"a", "10.251.0.1/24"}, {"b", "10.251.0.2/24"}}) {
+      ASSERT_TRUE(sh({"ip", "-n", ns_[side], "addr", "add", address, "dev", veth_[side]}));
+      ASSERT_TRUE(sh({"ip", "-n", ns_[side], "link", "set", veth_[side], "up"}));
+      ASSERT_TRUE(sh({"ip", "-n", ns_[side], "link", "set", "lo", "up"}));
+    }
+    listen_address_ = "10.251.0.1";
+    ControlProcesses::SetUp();
+    create("a", 5, true);
+    create("b", 5, false);
+    connect_both();
+  }
+  void TearDown() override {
+    ControlProcesses::TearDown();
+    for (const auto& [side, ns] : ns_)
+      (void)sh({"ip", "netns", "del", ns});
+  }
+  static bool sh(const std::vector<std::string>& argv) {
+    auto r = env::run(argv);
+    EXPECT_TRUE(r && r->exit_code == 0)
+        << argv[0] << " " << argv[1] << ": " << (r ? r->err : r.err().message);
+    return r && r->exit_code == 0;
+  }
+  // b's side of the link down or up: a partition between the two.
+  void cut(bool is_cut) {
+    (void)sh({"ip", "-n", ns_["b"], "link", "set", veth_["b"], is_cut ? "down" : "up"});
+  }
+
+  std::map<std::string, std::string> ns_, veth_;
+};
+
+TEST_F(NetnsProcesses, RandomWritesWhileThePeerIsDownResyncExactlyTheChangedRegions) {
+  b_->kill_now();
+  ASSERT_TRUE(wait_until([&] { return !is_connected("a"); })) << status("a").dump();
+  std::mt19937_64 random(20261202);
+  std::set<uint64_t> regions;
+  std::vector<std::string> writes;
+  for (int i = 0; i < 40; ++i) {
+    uint64_t offset = random() % (volume_bytes / 4096) * 4096;
+    uint64_t length = 4096 * (1 + random() % 8);
+    length = std::min(length, volume_bytes - offset);
+    for (uint64_t r = offset / region; r <= (offset + length - 1) / region; ++r)
+      regions.insert(r);
+    writes.push_back("write -P " + std::to_string(1 + i % 250) + " " + std::to_string(offset) +
+                     " " + std::to_string(length));
+  }
+  qemu_io("a", writes);
+  EXPECT_NE(data("a"), data("b"));
+  b_ = start("b");  // restores its volume from --state
+  ASSERT_TRUE(wait_until([&] {
+    json sa = status("a"), sb = status("b");
+    return sa["connected"] == true && sa["disk_state"] == "UpToDate" &&
+           sb["disk_state"] == "UpToDate";
+  })) << status("a").dump()
+      << status("b").dump();
+  EXPECT_EQ(status("a")["resynced_bytes"], regions.size() * region)
+      << "exactly the " << regions.size() << " written regions are copied";
+  EXPECT_EQ(data("a"), data("b"));
+}
+
+TEST_F(NetnsProcesses, EveryWriteTheKilledPrimaryAcknowledgedIsOnThePeer) {
+  nbd::testing::raw_client c(path("a", "sock"));
+  ASSERT_TRUE(c.go("d"));
+  std::atomic<int64_t> acknowledged{-1};
+  std::thread writer([&] { nbd::testing::stream_fua_writes(c, 3000, acknowledged); });
+  ASSERT_TRUE(wait_until([&] { return acknowledged.load() >= 100; }));
+  a_->kill_now();
+  writer.join();
+  std::string peer = data("b");
+  for (int64_t i = 0; i <= acknowledged.load(); ++i)
+    ASSERT_EQ(peer.substr(uint64_t(i) * 4096, 4096), nbd::testing::stream_block(i))
+        << "acknowledged write " << i << " of " << acknowledged.load() << " is missing on the peer";
+}
+
+// A partition, then each side promoted and written: when the link returns,
+// both refuse each other and say SplitBrain; nothing is merged until the
+// operator discards one side.
+TEST_F(NetnsProcesses, APartitionAndPromotionOnBothSidesIsASplitBrainNothingMerged) {
+  qemu_io("a", {"write -P 0xab 0 1M"});
+  EXPECT_EQ(data("b").substr(0, 1 << 20), std::string(1 << 20, '\xab'));
+  cut(true);
+  // Both notice the silence (no FIN crosses a dead link): the keepalive.
+  ASSERT_TRUE(wait_until([&] { return !is_connected("a") && !is_connected("b"); }))
+      << status("a").dump() << status("b").dump();
+  qemu_io("a", {"write -P 0x11 0 64k"});
+  ok("b", {{"op", "promote"}, {"name", "d"}});
+  qemu_io("b", {"write -P 0x22 4M 64k"});
+  cut(false);
+  ASSERT_TRUE(wait_until([&] {
+    return status("a")["disk_state"] == "SplitBrain" && status("b")["disk_state"] == "SplitBrain";
+  })) << status("a").dump()
+      << status("b").dump();
+  EXPECT_NE(status("a")["message"].get<std::string>().find("split brain"), std::string::npos)
+      << status("a").dump();
+  std::string a = data("a"), b = data("b");
+  EXPECT_EQ(a.substr(0, region), std::string(region, '\x11'));
+  EXPECT_EQ(b.substr(0, region), std::string(region, '\xab')) << "nothing merged";
+  EXPECT_EQ(b.substr(4 << 20, region), std::string(region, '\x22'));
+  EXPECT_EQ(a.substr(4 << 20, region), std::string(region, '\0'));
+  EXPECT_FALSE(is_connected("a"));
+  // The operator keeps a's data.
+  ok("b", {{"op", "resolve"}, {"name", "d"}, {"discard", true}});
+  ASSERT_TRUE(wait_until([&] {
+    json sb = status("b");
+    return sb["connected"] == true && sb["disk_state"] == "UpToDate";
+  })) << status("b").dump();
+  EXPECT_EQ(data("a"), data("b"));
+  EXPECT_EQ(status("b")["role"], "secondary");
 }
 
 }  // namespace

@@ -39,8 +39,13 @@ inline bool wait_for_socket(const std::string& path, std::chrono::milliseconds l
 
 class esand_process {
  public:
-  explicit esand_process(std::vector<std::string> args, const std::string& log_path) {
-    std::vector<std::string> argv{VCUBE_ESAND_PATH, "--foreground"};
+  // `wrapper` comes first, e.g. {"ip", "netns", "exec", "NS"} (it must exec
+  // esand in its own place, so that the pid is esand's).
+  explicit esand_process(std::vector<std::string> args, const std::string& log_path,
+                         std::vector<std::string> wrapper = {}) {
+    std::vector<std::string> argv = std::move(wrapper);
+    argv.push_back(VCUBE_ESAND_PATH);
+    argv.push_back("--foreground");
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> raw;
     for (auto& a : argv)
@@ -50,7 +55,7 @@ class esand_process {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
-    if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0)
+    if (posix_spawnp(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0)
       pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }

@@ -154,29 +154,17 @@ TEST_F(MirrorProcesses, AcknowledgedWritesAreOnThePeerAndAMissedOutageIsResynced
 // The primary dies in the middle of a stream of FUA writes: every write it
 // acknowledged is on the secondary (protocol C).
 TEST_F(MirrorProcesses, EveryWriteTheKilledPrimaryAcknowledgedIsOnThePeer) {
-  using namespace nbd;
-  using nbd::testing::req;
   nbd::testing::raw_client c(sock("a"));
   ASSERT_TRUE(c.go("disk"));
   std::atomic<int64_t> acknowledged{-1};
-  std::thread writer([&] {
-    for (int64_t i = 0; i < 4000; ++i) {
-      if (!c.send(req(command::write, uint64_t(i) * 4096, 4096, cmd_flag_fua)))
-        return;
-      auto answer = c.simple(std::string(4096, static_cast<char>('A' + i % 26)));
-      if (!answer || *answer != 0)
-        return;
-      acknowledged = i;
-    }
-  });
+  std::thread writer([&] { nbd::testing::stream_fua_writes(c, 4000, acknowledged); });
   ASSERT_TRUE(wait_until([&] { return acknowledged.load() >= 100; }));
   a_->kill_now();
   writer.join();
   int64_t last = acknowledged.load();
   std::string peer = text_of(dir_ / "b.data");
   for (int64_t i = 0; i <= last; ++i)
-    ASSERT_EQ(peer.substr(uint64_t(i) * 4096, 4096),
-              std::string(4096, static_cast<char>('A' + i % 26)))
+    ASSERT_EQ(peer.substr(uint64_t(i) * 4096, 4096), nbd::testing::stream_block(i))
         << "acknowledged write " << i << " of " << last << " is missing on the peer";
 }
 

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -113,5 +114,23 @@ class raw_client {
  private:
   int fd_ = -1;
 };
+
+// Block i of a FUA write stream: 4 KiB of one letter.
+inline std::string stream_block(int64_t i) {
+  return std::string(4096, static_cast<char>('A' + i % 26));
+}
+
+// Writes block i at i * 4 KiB with FUA, for i up to `count`, one at a time,
+// until an answer fails; `acknowledged` is the last i the server answered 0.
+inline void stream_fua_writes(raw_client& c, int64_t count, std::atomic<int64_t>& acknowledged) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (!c.send(req(command::write, uint64_t(i) * 4096, 4096, cmd_flag_fua)))
+      return;
+    auto answer = c.simple(stream_block(i));
+    if (!answer || *answer != 0)
+      return;
+    acknowledged = i;
+  }
+}
 
 }  // namespace vcube::esan::nbd::testing
