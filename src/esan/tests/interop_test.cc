@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "common/json.h"
 #include "env/process.h"
@@ -45,25 +46,78 @@ void write_random_file(const std::string& path, size_t size, unsigned seed) {
   std::ofstream(path, std::ios::binary) << data;
 }
 
-class Interop : public ::testing::Test {
+// Every test runs twice: "disk" is a plain file export, then a mirrored
+// volume replicated to a second vcube-esand (protocol C), whose file must be
+// byte-identical to the first after every test.
+class Interop : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     std::filesystem::create_directories(dir);
-    std::ofstream(disk).close();
-    std::filesystem::resize_file(disk, 16 << 20);
+    for (const auto& file : {disk, peer_disk}) {
+      std::ofstream(file).close();
+      std::filesystem::resize_file(file, 16 << 20);
+    }
     std::ofstream(small).close();
     std::filesystem::resize_file(small, 1 << 20);
-    esand = std::make_unique<testing::esand_process>(
-        std::vector<std::string>{"--export", "disk=" + disk, "--export-read-only", "ro=" + small,
-                                 "--unix", sock, "--tcp", "127.0.0.1:" + std::to_string(port)},
-        dir + "/esand.log");
+    std::vector<std::string> args = {"--export-read-only",
+                                     "ro=" + small,
+                                     "--unix",
+                                     sock,
+                                     "--tcp",
+                                     "127.0.0.1:" + std::to_string(port)};
+    if (is_mirrored()) {
+      std::string link = "127.0.0.1:" + std::to_string(free_tcp_port());
+      for (const auto& [file, role] : {std::pair{disk, "--primary"}, {peer_disk, ""}}) {
+        std::vector<std::string> create = {VCUBE_ESAND_PATH,
+                                           "--create-meta",
+                                           file + ".meta",
+                                           "--size",
+                                           std::to_string(16 << 20),
+                                           "--generation",
+                                           "3"};
+        if (*role)
+          create.push_back(role);
+        ASSERT_EQ(run(create).exit_code, 0);
+      }
+      args.insert(args.end(), {"--mirror", "name=disk,data=" + disk + ",meta=" + disk +
+                                               ".meta,listen=" + link});
+      peer = std::make_unique<testing::esand_process>(
+          std::vector<std::string>{
+              "--mirror",
+              "name=disk,data=" + peer_disk + ",meta=" + peer_disk + ".meta,peer=" + link, "--unix",
+              dir + "/peer.sock"},
+          dir + "/peer.log");
+    } else {
+      args.insert(args.end(), {"--export", "disk=" + disk});
+    }
+    esand = std::make_unique<testing::esand_process>(args, dir + "/esand.log");
     ASSERT_TRUE(esand->is_started());
     ASSERT_TRUE(testing::wait_for_socket(sock, std::chrono::seconds(10)))
         << "vcube-esand did not come up; see " << dir << "/esand.log";
+    if (is_mirrored()) {
+      ASSERT_TRUE(wait_for_log(dir + "/esand.log", "peer attached"));
+    }
   }
   void TearDown() override {
+    if (is_mirrored() && !HasFatalFailure()) {
+      EXPECT_EQ(sha256(disk, 16 << 20), sha256(peer_disk, 16 << 20))
+          << "the mirror's two files differ after the test";
+    }
     esand.reset();
+    peer.reset();
     std::filesystem::remove_all(dir);
+  }
+  bool is_mirrored() const { return GetParam(); }
+  static bool wait_for_log(const std::string& path, const std::string& what) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+      std::ifstream in(path);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.find(what) != std::string::npos)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the condition
+    }
+    return false;
   }
 
   env::process_output run(const std::vector<std::string>& argv) {
@@ -77,12 +131,14 @@ class Interop : public ::testing::Test {
 
   std::string dir = "/tmp/vcube-esan-interop-" + std::to_string(::getpid());
   std::string disk = dir + "/disk.img";
+  std::string peer_disk = dir + "/peer.img";
   std::string small = dir + "/small.img";
   std::string sock = dir + "/nbd.sock";
   uint16_t port = free_tcp_port();
   std::string unix_uri = "nbd+unix:///disk?socket=" + sock;
   std::string tcp_uri = "nbd://127.0.0.1:" + std::to_string(port) + "/disk";
   std::unique_ptr<testing::esand_process> esand;
+  std::unique_ptr<testing::esand_process> peer;  // the mirror's other side
 };
 
 void expect_pattern_round_trip(env::process_output out) {
@@ -91,7 +147,7 @@ void expect_pattern_round_trip(env::process_output out) {
   EXPECT_NE(out.out.find("read 1048576/1048576"), std::string::npos) << out.out;
 }
 
-TEST_F(Interop, QemuIoOverUnixSocket) {
+TEST_P(Interop, QemuIoOverUnixSocket) {
   REQUIRE_TOOL("qemu-io");
   expect_pattern_round_trip(
       run({"qemu-io", "-f", "raw", "-c", "write -P 0xab 0 1M", "-c", "read -P 0xab 0 1M", "-c",
@@ -101,13 +157,13 @@ TEST_F(Interop, QemuIoOverUnixSocket) {
       run({"qemu-io", "-f", "raw", "-r", "-c", "read -P 0xab 0 1M", unix_uri}));
 }
 
-TEST_F(Interop, QemuIoOverTcp) {
+TEST_P(Interop, QemuIoOverTcp) {
   REQUIRE_TOOL("qemu-io");
   expect_pattern_round_trip(run({"qemu-io", "-f", "raw", "-c", "write -P 0x5c 8M 1M", "-c", "flush",
                                  "-c", "read -P 0x5c 8M 1M", tcp_uri}));
 }
 
-TEST_F(Interop, QemuIoWriteToReadOnlyExportFails) {
+TEST_P(Interop, QemuIoWriteToReadOnlyExportFails) {
   REQUIRE_TOOL("qemu-io");
   auto out =
       run({"qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", "nbd+unix:///ro?socket=" + sock});
@@ -115,7 +171,7 @@ TEST_F(Interop, QemuIoWriteToReadOnlyExportFails) {
   EXPECT_EQ(out.out.find("wrote 4096"), std::string::npos) << out.out;
 }
 
-TEST_F(Interop, QemuImgConvertInAndOutCompares) {
+TEST_P(Interop, QemuImgConvertInAndOutCompares) {
   REQUIRE_TOOL("qemu-img");
   const std::string source = dir + "/source.img", copy = dir + "/copy.img";
   write_random_file(source, 16 << 20, 1);
@@ -127,7 +183,7 @@ TEST_F(Interop, QemuImgConvertInAndOutCompares) {
   EXPECT_EQ(cmp.exit_code, 0) << cmp.out << cmp.err;
 }
 
-TEST_F(Interop, NbdinfoReportsSizeBlockSizesAndFlags) {
+TEST_P(Interop, NbdinfoReportsSizeBlockSizesAndFlags) {
   REQUIRE_TOOL("nbdinfo");
   auto out = run({"nbdinfo", "--json", unix_uri});
   ASSERT_EQ(out.exit_code, 0) << out.err;
@@ -145,7 +201,7 @@ TEST_F(Interop, NbdinfoReportsSizeBlockSizesAndFlags) {
   EXPECT_EQ((*parsed)["structured"], true);
 }
 
-TEST_F(Interop, NbdinfoListsExportsAndSeesReadOnly) {
+TEST_P(Interop, NbdinfoListsExportsAndSeesReadOnly) {
   REQUIRE_TOOL("nbdinfo");
   auto out = run({"nbdinfo", "--json", "--list", tcp_uri});
   ASSERT_EQ(out.exit_code, 0) << out.err;
@@ -156,7 +212,7 @@ TEST_F(Interop, NbdinfoListsExportsAndSeesReadOnly) {
     EXPECT_EQ(e["is_read_only"], e["export-name"] == "ro");
 }
 
-TEST_F(Interop, NbdcopyInAndOutKeepsTheChecksum) {
+TEST_P(Interop, NbdcopyInAndOutKeepsTheChecksum) {
   REQUIRE_TOOL("nbdcopy");
   const std::string source = dir + "/source.img", copy = dir + "/copy.img";
   write_random_file(source, 16 << 20, 2);
@@ -167,6 +223,11 @@ TEST_F(Interop, NbdcopyInAndOutKeepsTheChecksum) {
   EXPECT_EQ(sha256(copy, 16 << 20), sha256(source, 16 << 20));
   EXPECT_EQ(sha256(disk, 16 << 20), sha256(source, 16 << 20));
 }
+
+INSTANTIATE_TEST_SUITE_P(Exports, Interop, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Mirrored" : "Plain";
+                         });
 
 }  // namespace
 }  // namespace vcube::esan
