@@ -59,6 +59,7 @@ class Interop : public ::testing::TestWithParam<bool> {
     }
     std::ofstream(small).close();
     std::filesystem::resize_file(small, 1 << 20);
+    std::vector<std::string> peer_args;
     std::vector<std::string> args = {"--export-read-only",
                                      "ro=" + small,
                                      "--unix",
@@ -81,12 +82,9 @@ class Interop : public ::testing::TestWithParam<bool> {
       }
       args.insert(args.end(), {"--mirror", "name=disk,data=" + disk + ",meta=" + disk +
                                                ".meta,listen=" + link});
-      peer = std::make_unique<testing::esand_process>(
-          std::vector<std::string>{
-              "--mirror",
-              "name=disk,data=" + peer_disk + ",meta=" + peer_disk + ".meta,peer=" + link, "--unix",
-              dir + "/peer.sock"},
-          dir + "/peer.log");
+      peer_args = {"--mirror",
+                   "name=disk,data=" + peer_disk + ",meta=" + peer_disk + ".meta,peer=" + link,
+                   "--unix", dir + "/peer.sock"};
     } else {
       args.insert(args.end(), {"--export", "disk=" + disk});
     }
@@ -94,7 +92,8 @@ class Interop : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(esand->is_started());
     ASSERT_TRUE(testing::wait_for_socket(sock, std::chrono::seconds(10)))
         << "vcube-esand did not come up; see " << dir << "/esand.log";
-    if (is_mirrored()) {
+    if (is_mirrored()) {  // the peer dials the primary, which listens by now
+      peer = std::make_unique<testing::esand_process>(peer_args, dir + "/peer.log");
       ASSERT_TRUE(wait_for_log(dir + "/esand.log", "peer attached"));
     }
   }
