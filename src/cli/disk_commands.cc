@@ -167,7 +167,7 @@ void render_disk(const json& disk, std::ostream& out) {
 }
 
 void add_disk_commands(CLI::App& app, global_options& g, int& code) {
-  static std::string name, size, nodes, description, discard;
+  static std::string name, size, nodes, description, discard, import;
   static int64_t rate_mib = 0;
   auto* disk =
       app.add_subcommand("disk", "eSAN disks (mirrored between two nodes)")->require_subcommand(1);
@@ -186,6 +186,9 @@ void add_disk_commands(CLI::App& app, global_options& g, int& code) {
   create->add_option("--size", size, "512M, 10G, 2T …")->required();
   create->add_option("--nodes", nodes, "NODE1,NODE2: the two nodes that hold it")->required();
   create->add_option("--rate", rate_mib, "resync rate in MiB/s (0: unlimited, the default)");
+  create->add_option("--import", import,
+                     "IMAGE[,format=qcow2]: start from this image in the first node's image "
+                     "directory (the second node receives it in a full sync)");
   create->add_option("--description", description);
   create->callback([&g, &code] {
     session s(g);
@@ -205,6 +208,11 @@ void add_disk_commands(CLI::App& app, global_options& g, int& code) {
                  {"rate_mib", rate_mib}};
     if (!description.empty())
       body["description"] = description;
+    if (!import.empty()) {
+      auto comma = import.find(",format=");
+      body["import"] = {{"image", import.substr(0, comma)},
+                        {"format", comma == std::string::npos ? "raw" : import.substr(comma + 8)}};
+    }
     code = disk_post(s, "/api/v1/disks", body, "disk " + name + " created");
   });
   auto* resize = disk->add_subcommand("resize", "grow an eSAN disk (a VM sees it after a restart)");

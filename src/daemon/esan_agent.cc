@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -15,7 +16,6 @@ namespace vcube::daemon {
 namespace {
 
 constexpr auto esand_start_timeout = std::chrono::seconds(10);
-constexpr uint16_t esand_nbd_tcp_port = 10809;
 
 // The disks whose metadata file exists in `dir`.
 std::set<std::string> created_disks(const std::string& dir) {
@@ -75,11 +75,11 @@ status esan_agent::ensure_esand() const {
     return ok_status();
   if (auto s = env::make_directories(paths_.dir, 0700); !s)
     return s;
-  std::vector<std::string> argv = {
-      esand_path(),      "--control",  paths_.control,
-      "--state",         paths_.state, "--unix",
-      paths_.nbd_socket, "--tcp",      ctx_.node.address + ":" + std::to_string(esand_nbd_tcp_port),
-      "--log-file",      paths_.log};
+  // No --tcp: NBD has no authentication here, and no VM runs on a node
+  // without a copy of its disks yet (docs/esan.md).
+  std::vector<std::string> argv = {esand_path(),      "--control",  paths_.control,
+                                   "--state",         paths_.state, "--unix",
+                                   paths_.nbd_socket, "--log-file", paths_.log};
   auto started = env::run(argv, {}, std::chrono::seconds(30));
   if (!started)
     return started.err();
@@ -120,6 +120,11 @@ esan_agent::tick_result esan_agent::run_requests(const std::vector<json>& reques
   out.verify_done = local.verify_done;
   out.resolve_done = local.resolve_done;
   for (const auto& request : requests) {
+    if (request.value("op", "") == "create")
+      if (auto s = import_data(request, wanted); !s) {
+        spdlog::error("eSAN: {}", s.err().message);
+        continue;  // tried again at the next tick
+      }
     auto done = esan_call(paths_.control, request);
     std::string op = request.value("op", "");
     std::string name = request.value("name", "");
@@ -143,6 +148,39 @@ esan_agent::tick_result esan_agent::run_requests(const std::vector<json>& reques
   out.volumes = after->value("volumes", json::array());
   out.is_esand_up = true;
   return out;
+}
+
+// A disk created from an image: the image becomes the data file (raw) before
+// the volume is created around it; esand keeps an existing data file.
+status esan_agent::import_data(const json& create, const std::vector<esan_volume>& wanted) const {
+  std::string name = create.value("name", "");
+  auto w = std::find_if(wanted.begin(), wanted.end(),
+                        [&](const esan_volume& v) { return v.name == name; });
+  if (w == wanted.end() || w->import_image.empty() || env::file_exists(w->data))
+    return ok_status();
+  if (auto s = env::make_directories(paths_.dir, 0700); !s)
+    return s;
+  std::string partial = w->data + ".import";
+  auto converted = env::run_checked(
+      {"qemu-img", "convert", "-f", w->import_format, "-O", "raw", w->import_image, partial}, {},
+      std::chrono::hours(6));
+  if (!converted)
+    return make_error(converted.err().code, "disk " + name + ": import of " + w->import_image +
+                                                ": " + converted.err().message);
+  std::error_code ec;
+  auto bytes = std::filesystem::file_size(partial, ec);
+  if (ec || bytes > w->size_bytes) {
+    std::filesystem::remove(partial, ec);
+    return make_error(errc::invalid_input, "disk " + name + ": the image " + w->import_image +
+                                               " is larger than the disk");
+  }
+  std::filesystem::resize_file(partial, w->size_bytes, ec);
+  if (!ec)
+    std::filesystem::rename(partial, w->data, ec);
+  if (ec)
+    return make_error(errc::internal, "disk " + name + ": " + ec.message());
+  spdlog::info("eSAN: disk {}: imported {} ({} bytes)", name, w->import_image, bytes);
+  return ok_status();
 }
 
 awaitable<void> esan_agent::loop() {

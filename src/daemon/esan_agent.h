@@ -61,6 +61,7 @@ class esan_agent {
   tick_result run_requests(const std::vector<json>& requests,
                            const std::vector<esan_volume>& wanted, esan_local local) const;
   status ensure_esand() const;
+  status import_data(const json& create, const std::vector<esan_volume>& wanted) const;
   std::string esand_path() const;
   awaitable<void> report(const std::vector<esan_volume>& wanted, const tick_result& r);
 

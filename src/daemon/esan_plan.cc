@@ -69,6 +69,14 @@ std::vector<esan_volume> wanted_volumes(const domain::store& store, const std::s
     v.meta = esan_meta_path(paths, d.name);
     v.size_bytes = uint64_t(d.value.value("size_mib", int64_t(0))) << 20;
     v.generation = std::strtoull(d.value.value("generation", "0").c_str(), nullptr, 16);
+    if (auto import = d.value.value("import", json::object()); import.contains("image")) {
+      if (is_first) {
+        v.import_image = paths.images_dir + "/" + import.value("image", "");
+        v.import_format = import.value("format", "raw");
+      } else {
+        v.generation = 0;  // inconsistent until the first node's data arrived
+      }
+    }
     std::string port = std::to_string(d.value.value("port", 0));
     std::string first = nodes[0].get<std::string>();
     if (is_first)

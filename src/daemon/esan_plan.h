@@ -20,6 +20,7 @@ struct esan_paths {
   std::string nbd_socket = "/run/vcube/esand-nbd.sock";
   std::string state = "/var/lib/vcube/esan/volumes.json";
   std::string log = "/var/log/vcube/esand.log";
+  std::string images_dir = "/var/lib/vcube/images";  // where an import's image is
 };
 
 // One disk of this node, as esand should have it attached.
@@ -34,6 +35,11 @@ struct esan_volume {
   uint64_t rate = 0;           // resync bytes per second, 0: unlimited
   int64_t verify_request = 0;  // run a verify when newer than the last one done (first node)
   int64_t resolve_at = 0;      // discard this side's data when newer than the last resolve
+  // A disk created from an image: on the first node, the image (absolute)
+  // and its format, copied into the data file before the volume is created;
+  // the second node starts with generation 0 and receives a full sync.
+  std::string import_image;
+  std::string import_format;
 };
 
 std::string esan_data_path(const esan_paths& paths, const std::string& disk);

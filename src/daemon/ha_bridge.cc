@@ -174,8 +174,9 @@ void alerts_and_answers(const domain::store& store, const ha::output& out, int64
                        std::move(alerts[i]), 0});
 }
 
-// The nodes holding every eSAN disk of `vm` (their intersection); empty when
-// it has none (any node).
+// The nodes holding a usable copy (not Inconsistent, not a SyncTarget) of
+// every eSAN disk of `vm` (their intersection); empty when it has none (any
+// node).
 std::vector<std::string> esan_disk_nodes(const domain::store& store, const json& vm) {
   std::optional<std::set<std::string>> allowed;
   for (const auto& d : vm.value("disks", json::array())) {
@@ -184,15 +185,21 @@ std::vector<std::string> esan_disk_nodes(const domain::store& store, const json&
     auto disk = store.get("esan_disk", d.value("esan", ""));
     std::set<std::string> nodes;
     if (disk)
-      for (const auto& n : disk->value.value("nodes", json::array()))
-        if (!allowed || allowed->count(n.get<std::string>()))
-          nodes.insert(n.get<std::string>());
+      for (const auto& n : disk->value.value("nodes", json::array())) {
+        std::string node = n.get<std::string>();
+        // A copy still being synced (or never synced) cannot run the VM.
+        auto status = store.get("esan_status", disk->name + "." + node);
+        std::string state = status ? status->value.value("disk_state", "") : "";
+        bool is_usable = state != "Inconsistent" && state != "SyncTarget";
+        if (is_usable && (!allowed || allowed->count(node)))
+          nodes.insert(node);
+      }
     allowed = std::move(nodes);
   }
   if (!allowed)
     return {};
   if (allowed->empty())
-    return {"(no node holds all of its eSAN disks)"};
+    return {"(no node holds a usable copy of all of its eSAN disks)"};
   return {allowed->begin(), allowed->end()};
 }
 

@@ -35,12 +35,13 @@ std::string used_by(const domain::store& store, const std::string& disk) {
 }
 
 // "UpToDate/UpToDate", "SyncSource 40%/SyncTarget 40%", "SplitBrain/SplitBrain".
-std::string side_word(const json& side) {
+// The source knows the progress; the target shows the source's.
+std::string side_word(const json& side, int source_percent) {
   if (side.is_null())
     return "unknown";
   std::string state = side.value("disk_state", "unknown");
   if (state == "SyncSource" || state == "SyncTarget")
-    state += " " + std::to_string(side.value("percent", 0)) + "%";
+    state += " " + std::to_string(source_percent) + "%";
   return state;
 }
 
@@ -50,14 +51,19 @@ json disk_item(const domain::store& store, const domain::object& disk) {
   item["version"] = disk.version;
   item["used_by"] = used_by(store, disk.name);
   json sides = json::array();
-  std::string summary;
+  int source_percent = 0;
   for (const auto& node : disk.value.value("nodes", json::array())) {
     auto status = store.get("esan_status", esan_status_name(disk.name, node.get<std::string>()));
     json side = status ? status->value : json(nullptr);
-    summary += (summary.empty() ? "" : "/") + side_word(side);
-    if (side.is_null())
-      side = {{"node", node}};
+    if (!side.is_null() && side.value("disk_state", "") == "SyncSource")
+      source_percent = side.value("percent", 0);
     sides.push_back(std::move(side));
+  }
+  std::string summary;
+  for (size_t i = 0; i < sides.size(); ++i) {
+    summary += (summary.empty() ? "" : "/") + side_word(sides[i], source_percent);
+    if (sides[i].is_null())
+      sides[i] = {{"node", disk.value["nodes"][i]}};
   }
   item["sides"] = std::move(sides);
   item["state"] = summary;
@@ -115,14 +121,16 @@ awaitable<api::response> show_disk(context& ctx, api::request_context& r) {
   co_return json_response(disk_item(ctx.domain.state(), *disk));
 }
 
-// POST /disks {"name", "size_mib", "nodes": [a, b], "rate_mib", "description"}:
-// the port and the generation are chosen here.
+// POST /disks {"name", "size_mib", "nodes": [a, b], "rate_mib", "import":
+// {"image", "format"}, "description"}: the port and the generation are chosen
+// here. With an import, the first node's copy starts as that image and the
+// second receives it in an initial full sync.
 awaitable<api::response> create_disk(context& ctx, api::request_context& r) {
   auto body = r.body_json();
   if (!body)
     co_return api::error_response(body.err());
-  if (auto s = reject_unknown_fields(*body,
-                                     {"name", "size_mib", "nodes", "rate_mib", "description"}, "");
+  if (auto s = reject_unknown_fields(
+          *body, {"name", "size_mib", "nodes", "rate_mib", "import", "description"}, "");
       !s)
     co_return api::error_response(s.err());
   if (!body->contains("name") || !(*body)["name"].is_string())

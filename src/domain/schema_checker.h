@@ -149,6 +149,11 @@ inline status first_error(std::initializer_list<status> checks) {
   return ok_status();
 }
 
+// A file in the node's image directory: a relative path of plain names (no
+// "..", no leading '/', no empty segments), at most 255 characters (schema_vm.cc).
+inline constexpr size_t image_name_chars_max = 255;
+bool is_image_name(const std::string& s);
+
 // The schemas of the VM kinds (schema_vm.cc).
 status validate_vm(const checker& c);
 status validate_vm_status(const checker& c);

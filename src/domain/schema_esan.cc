@@ -87,6 +87,24 @@ status validate_esan_disk(const checker& c) {
       });
     }
   }
+  const json* import = c.get("import");
+  status import_ok = ok_status();
+  if (import) {
+    if (!import->is_object()) {
+      import_ok = c.fail("import", "import must be an object {image, format}");
+    } else {
+      checker i(c.kind(), c.name(), *import, "import.");
+      import_ok = first_error({
+          i.required("image"),
+          i.one_of("image", is_image_name,
+                   "a file name in the first node's image directory (/var/lib/vcube/images)"),
+          i.one_of(
+              "format", [](const std::string& s) { return s == "raw" || s == "qcow2"; },
+              "raw or qcow2"),
+          i.only({"image", "format"}),
+      });
+    }
+  }
   return first_error({
       c.required("size_mib"),
       c.integer("size_mib", 1, esan_size_mib_max),
@@ -103,9 +121,10 @@ status validate_esan_disk(const checker& c) {
       c.integer("rate_mib", 0, rate_mib_max),
       c.integer("verify_request", 0, INT64_MAX),
       resolve_ok,
+      import_ok,
       c.text("description"),
       c.only({"size_mib", "nodes", "port", "generation", "rate_mib", "verify_request", "resolve",
-              "description"}),
+              "import", "description"}),
   });
 }
 

@@ -13,36 +13,11 @@ constexpr int64_t memory_mib_max = 1048576;
 constexpr int64_t disk_size_mib_max = int64_t(16) << 20;  // 16 TiB
 constexpr size_t disks_max = 16;
 constexpr size_t nics_max = 8;
-constexpr size_t image_chars_max = 255;
 constexpr size_t cmdline_chars_max = 4096;
 constexpr size_t reason_chars_max = 256;
 
 bool is_in(const std::string& s, std::initializer_list<const char*> allowed) {
   return std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return s == a; });
-}
-
-// A file in the node's image directory: a relative path of plain names
-// (no "..", no leading '/', no empty segments).
-bool is_image_name(const std::string& s) {
-  if (s.empty() || s.size() > image_chars_max || s.front() == '/' || s.back() == '/')
-    return false;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find('/', start);
-    if (end == std::string::npos)
-      end = s.size();
-    std::string_view part(s.data() + start, end - start);
-    if (part.empty() || part == "." || part == ".." || part[0] == '.')
-      return false;
-    bool is_plain = std::all_of(part.begin(), part.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
-             c == '+';
-    });
-    if (!is_plain)
-      return false;
-    start = end + 1;
-  }
-  return true;
 }
 
 bool is_unicast_mac(const std::string& s) {
@@ -163,6 +138,30 @@ status check_kernel(const checker& c) {
 }
 
 }  // namespace
+
+// A file in the node's image directory: a relative path of plain names
+// (no "..", no leading '/', no empty segments).
+bool is_image_name(const std::string& s) {
+  if (s.empty() || s.size() > image_name_chars_max || s.front() == '/' || s.back() == '/')
+    return false;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find('/', start);
+    if (end == std::string::npos)
+      end = s.size();
+    std::string_view part(s.data() + start, end - start);
+    if (part.empty() || part == "." || part == ".." || part[0] == '.')
+      return false;
+    bool is_plain = std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+             c == '+';
+    });
+    if (!is_plain)
+      return false;
+    start = end + 1;
+  }
+  return true;
+}
 
 status validate_vm(const checker& c) {
   return first_error({

@@ -264,6 +264,11 @@ result<connect_verdict> mirror::attach_peer(int fd) {
       message_ = s.err().message;
   }
   is_full_sync_ = is_resync_source_ && verdict.is_full;
+  bool is_peer_recovering = (peer->flags & repl::flag_recovering) != 0;
+  is_awaiting_peer_bitmap_ = is_resync_source_ && is_peer_recovering && !verdict.is_full;
+  std::string my_bitmap = is_resync_target_ && is_recovering_locked() && !verdict.is_full
+                              ? meta_->bitmap().encode()
+                              : std::string();
   if (is_resync_source_) {
     // A full sync resumes at the saved cursor: the regions below it were
     // copied, and what was written there since is in the bitmap.
@@ -282,7 +287,59 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   // followed it (the peer's resync may start before our attach returns).
   receiver_ =
       std::thread([this, fd, d = std::move(decoder)]() mutable { receive_loop(fd, std::move(d)); });
+  lock.unlock();
+  if (!my_bitmap.empty())
+    send_bitmap(my_bitmap);
   return verdict;
+}
+
+// A target that crashed while primary tells the source which regions it may
+// have written alone (its bitmap: the activity log's extents), in parts of at
+// most bitmap_bytes_max; the last part ends the bitmap.
+void mirror::send_bitmap(const std::string& words) {
+  for (size_t at = 0; at < words.size(); at += repl::bitmap_bytes_max) {
+    std::string part = words.substr(at, repl::bitmap_bytes_max);
+    if (!send_frame({repl::frame_type::bitmap, 0, 0, repl::bitmap_part{at / 8, std::move(part)}}))
+      return;  // the peer is lost; the next connection starts over
+  }
+}
+
+// The source adds a recovering target's bitmap to its plan and to its own
+// persistent bitmap (an interrupted resync still copies those regions).
+void mirror::add_peer_bitmap(const repl::bitmap_part& part) {
+  std::lock_guard lock(mutex_);
+  if (!is_awaiting_peer_bitmap_ || !plan_)
+    return;
+  const uint64_t region = limits_.region_bytes, size = limits_.size_bytes;
+  auto mark_run = [&](uint64_t first, uint64_t end) {  // regions [first, end)
+    uint64_t offset = first * region, length = std::min(end * region, size) - offset;
+    if (auto s = meta_->mark(offset, length); !s)
+      message_ = s.err().message;
+    plan_->mark(offset, length);
+  };
+  std::optional<uint64_t> run_start;
+  uint64_t words = part.words.size() / 8;
+  for (uint64_t w = 0; w < words; ++w) {
+    uint64_t word = 0;
+    for (int b = 0; b < 8; ++b)
+      word |= uint64_t(static_cast<unsigned char>(part.words[w * 8 + b])) << (8 * b);
+    for (int bit = 0; bit < 64; ++bit) {
+      uint64_t r = (part.first_word + w) * 64 + bit;
+      bool is_set = (word >> bit) & 1;
+      if (is_set && !run_start)
+        run_start = r;
+      if (!is_set && run_start) {
+        mark_run(*run_start, r);
+        run_start.reset();
+      }
+    }
+  }
+  if (run_start)
+    mark_run(*run_start, (part.first_word + words) * 64);
+  if ((part.first_word + words) * 8 >= meta_->bitmap().encoded_bytes()) {
+    is_awaiting_peer_bitmap_ = false;
+    changed_.notify_all();
+  }
 }
 
 void mirror::wait_detached() {
@@ -677,8 +734,10 @@ void mirror::on_frame(const repl::frame& f) {
       message_ = "the peer said goodbye: " + std::get<repl::goodbye>(f.body).reason;
       return;
     }
-    case frame_type::pong:
     case frame_type::bitmap:
+      add_peer_bitmap(std::get<repl::bitmap_part>(f.body));
+      return;
+    case frame_type::pong:
       return;
     default:
       apply_from_peer(f);
@@ -728,6 +787,7 @@ void mirror::peer_lost(const std::string& why) {
     save_resync_cursor();
   }
   is_resync_source_ = false;
+  is_awaiting_peer_bitmap_ = false;
   is_full_sync_ = false;
   is_resync_target_ = false;  // its metadata still says inconsistent
   changed_.notify_all();
@@ -748,7 +808,7 @@ void mirror::resync_loop() {
       std::unique_lock lock(mutex_);
       if (fd_ < 0 || is_stopping_ || !plan_)
         break;
-      if (plan_->is_finished())
+      if (plan_->is_finished() && !is_awaiting_peer_bitmap_)
         break;
       regions = plan_->next(now_ms());
       percent_ = plan_->percent();
@@ -789,7 +849,7 @@ void mirror::resync_loop() {
       save_resync_cursor();  // every 256 regions: an interruption resumes near here
   }
   std::unique_lock lock(mutex_);
-  bool is_finished = plan_ && plan_->is_finished() && fd_ >= 0;
+  bool is_finished = plan_ && plan_->is_finished() && !is_awaiting_peer_bitmap_ && fd_ >= 0;
   plan_.reset();
   if (!is_finished)
     return;

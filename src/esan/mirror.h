@@ -134,6 +134,8 @@ class mirror final : public backend {
   status send_bytes(std::string_view head, std::span<const std::byte> tail);
   void receive_loop(int fd, repl::frame_decoder decoder);
   void ping_peer(int fd);
+  void send_bitmap(const std::string& words);
+  void add_peer_bitmap(const repl::bitmap_part& part);
   void on_frame(const repl::frame& f);
   void apply_from_peer(const repl::frame& f);
   void resync_loop();
@@ -166,6 +168,9 @@ class mirror final : public backend {
   bool is_established_ = false;  // replicate writes to the peer
   bool is_resync_target_ = false;
   bool is_resync_source_ = false;
+  // A source whose target crashed while primary: the resync is not done
+  // before the target's bitmap (its activity log's extents) has arrived.
+  bool is_awaiting_peer_bitmap_ = false;
   bool is_stopping_ = false;
   bool is_closed_ = false;  // stop(): no more peers
   int percent_ = 100;

@@ -51,10 +51,11 @@ connect_verdict decide(const std::string& volume, const volume_meta& self,
 }
 
 // A side that crashed while primary has its activity log's extents in its
-// bitmap. With the same generations it sends them, unless the peer is
-// primary now: then its data wins and this side receives everything (the
-// peer's bitmap does not know this side's extents). As a target in any
-// other resync it also receives everything, for the same reason.
+// bitmap: regions it may have written without the peer. Whoever is the
+// source, those regions go over too: a crashed source sends them with its
+// own bitmap; a crashed target sends its bitmap to the source, which adds
+// it to what it sends (a bitmap frame, mirror.cc). Both sides crashed (or a
+// full sync anyway) needs no exchange.
 connect_verdict after_crash(connect_verdict v, const volume_meta& self, const repl::hello& peer,
                             crash_recovery recovering) {
   if (v.action == connect_action::refuse || (!recovering.is_self && !recovering.is_peer))
@@ -66,23 +67,25 @@ connect_verdict after_crash(connect_verdict v, const volume_meta& self, const re
     return {v.action, true, false, v.reason + "; both sides recover from a crash: every region"};
   }
   if (v.action == connect_action::resync_target && recovering.is_self)
-    return {v.action, true, false, v.reason + "; this side recovers from a crash: every region"};
+    return {v.action, v.is_full, false,
+            v.reason + "; this side recovers from a crash: the peer also sends its extents"};
   if (v.action == connect_action::resync_source && recovering.is_peer)
-    return {v.action, true, false, v.reason + "; the peer recovers from a crash: every region"};
+    return {v.action, v.is_full, false,
+            v.reason + "; the peer recovers from a crash: its extents are sent too"};
   if (v.action != connect_action::established)
     return v;
   if (recovering.is_self)
     return peer.is_primary
-               ? connect_verdict{connect_action::resync_target, true, false,
+               ? connect_verdict{connect_action::resync_target, false, false,
                                  "this side crashed while primary and the peer is primary now: "
-                                 "receiving every region"}
+                                 "receiving the extents it may have written"}
                : connect_verdict{connect_action::resync_source, false, false,
                                  "this side crashed while primary: sending the extents it may "
                                  "have written"};
   return self.role == volume_role::primary
-             ? connect_verdict{connect_action::resync_source, true, false,
+             ? connect_verdict{connect_action::resync_source, false, false,
                                "the peer crashed while primary and this side is primary now: "
-                               "sending every region"}
+                               "sending the extents it may have written"}
              : connect_verdict{connect_action::resync_target, false, false,
                                "the peer crashed while primary: receiving the extents it may "
                                "have written"};

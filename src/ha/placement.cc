@@ -17,7 +17,7 @@ std::string unfit_reason(const decide_context& c, const node_info& node, const v
   }
   if (!vm.allowed_nodes.empty() && std::find(vm.allowed_nodes.begin(), vm.allowed_nodes.end(),
                                              node.name) == vm.allowed_nodes.end()) {
-    return "its eSAN disks are not on this node";
+    return "no usable copy of its eSAN disks on this node";
   }
   if (node.memory_mib - c.ledger.used_mib(node.name, vm.name) < vm.memory_mib) {
     return "not enough memory";

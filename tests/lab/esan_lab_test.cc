@@ -169,5 +169,51 @@ TEST_F(EsanLab, TheReturningNodeReceivesOnlyWhatChanged) {
   EXPECT_EQ(verified.body.value("differing_regions", -1), 0) << verified.body.dump();
 }
 
+// A disk made from an existing image: the first node's copy is the image, the
+// second receives all of it in an initial full sync; deleting the disk
+// removes both copies.
+TEST_F(EsanLab, AnImportedDiskIsSyncedInFullThenDeletedOnBothNodes) {
+  auto created = call(1, http::verb::post, "/api/v1/disks",
+                      json{{"name", "imp"},
+                           {"size_mib", disk_mib},
+                           {"nodes", {"n1", "n3"}},
+                           {"import", {{"image", "vmlinux"}, {"format", "raw"}}}});
+  ASSERT_EQ(created.status, 200u) << created.body.dump();
+  auto imported = [](int k) { return call(k, http::verb::get, "/api/v1/disks/imp").body; };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json d = imported(2);
+        return d.value("state", "") == "UpToDate/UpToDate" &&
+               d["sides"][1].value("connected", false);
+      },
+      120s))
+      << imported(2).dump();
+  // Everything went over, zeroes included: the second copy had nothing.
+  EXPECT_EQ(imported(1)["sides"][0].value("resynced_bytes", int64_t(0)), disk_mib << 20)
+      << imported(1).dump();
+  std::string image_sum, copy_sum;
+  std::string image = "/var/lib/vcube-lab/images/vmlinux";
+  ASSERT_EQ(
+      run_vcube({"lab", "exec", "3", "--", "sh", "-c",
+                 "head -c $(stat -c %s " + image + ") /var/lib/vcube/esan/imp.img | sha256sum"},
+                &copy_sum),
+      0);
+  ASSERT_EQ(run_vcube({"lab", "exec", "1", "--", "sh", "-c", "sha256sum < " + image}, &image_sum),
+            0);
+  EXPECT_EQ(copy_sum, image_sum);
+  auto verified = node_cli(3, {"disk", "verify", "imp"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.error << verified.body.dump();
+
+  ASSERT_EQ(call(1, http::verb::delete_, "/api/v1/disks/imp").status, 200u);
+  for (int k : {1, 3})
+    EXPECT_TRUE(wait_until(
+        [&] {
+          return run_vcube({"lab", "exec", std::to_string(k), "--", "test", "!", "-e",
+                            "/var/lib/vcube/esan/imp.meta"}) == 0;
+        },
+        30s))
+        << "n" << k << " still has the deleted disk's files";
+}
+
 }  // namespace
 }  // namespace vcube::labtest

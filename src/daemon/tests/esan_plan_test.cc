@@ -82,6 +82,19 @@ TEST_F(esan_plan, a_new_disk_is_created_then_attached) {
   EXPECT_TRUE(esan_requests(wanted, json::array({attached("d1")}), local, paths).empty());
 }
 
+TEST_F(esan_plan, an_imported_disk_starts_consistent_only_on_its_first_node) {
+  json disk = disk_value();
+  disk["import"] = {{"image", "db/base.qcow2"}, {"format", "qcow2"}};
+  ASSERT_TRUE(s->apply(apply_request({put("esan_disk", "d1", disk)})));
+  auto first = wanted_volumes(*s, "n1", paths);
+  auto second = wanted_volumes(*s, "n2", paths);
+  EXPECT_EQ(first[0].import_image, "/var/lib/vcube/images/db/base.qcow2");
+  EXPECT_EQ(first[0].import_format, "qcow2");
+  EXPECT_EQ(first[0].generation, 0xffu);
+  EXPECT_EQ(second[0].import_image, "");
+  EXPECT_EQ(second[0].generation, 0u);  // receives everything from n1
+}
+
 TEST_F(esan_plan, rate_and_growth_follow_the_domain) {
   auto wanted = wanted_volumes(*s, "n1", paths);
   esan_local local;

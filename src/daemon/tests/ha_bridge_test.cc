@@ -104,6 +104,11 @@ TEST_F(ha_bridge, a_vm_on_esan_disks_may_run_only_on_their_nodes) {
   apply({put("esan_disk", "d1", disk), put("vm", "web", vm)});
   in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
   EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1", "n3"}));
+  // n3's copy is still receiving its initial sync: not a place for the VM.
+  apply({put("esan_status", "d1.n3",
+             {{"disk", "d1"}, {"node", "n3"}, {"disk_state", "SyncTarget"}})});
+  in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
+  EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1"}));
 }
 
 // A decision written to the domain reads back as the state it wrote, and its

@@ -83,19 +83,20 @@ TEST(peer_rules, a_side_that_crashed_while_primary_resyncs_its_extents) {
   auto mirrored = on_peer_hello("disk", peer, hello_of(crashed), {false, true});
   EXPECT_EQ(mirrored.action, connect_action::resync_target) << mirrored.reason;
 
-  // The peer took over (primary now): its data wins, every region.
+  // The peer took over (primary now): its data wins; it sends our extents
+  // (which our bitmap frame tells it), not every region.
   auto taken_over = meta({7, 0, {}}, volume_role::primary);
   auto target = on_peer_hello("disk", crashed, hello_of(taken_over), {true, false});
   EXPECT_EQ(target.action, connect_action::resync_target) << target.reason;
   auto source = on_peer_hello("disk", taken_over, hello_of(crashed), {false, true});
   EXPECT_EQ(source.action, connect_action::resync_source);
-  EXPECT_TRUE(source.is_full);
+  EXPECT_FALSE(source.is_full);
 
-  // The peer took over and wrote: its bitmap does not know our extents.
+  // The peer took over and wrote: its bitmap plus our extents.
   auto wrote = meta({9, 7, {}}, volume_role::primary);
-  auto full = on_peer_hello("disk", wrote, hello_of(crashed), {false, true});
-  EXPECT_EQ(full.action, connect_action::resync_source);
-  EXPECT_TRUE(full.is_full);
+  auto union_sync = on_peer_hello("disk", wrote, hello_of(crashed), {false, true});
+  EXPECT_EQ(union_sync.action, connect_action::resync_source);
+  EXPECT_FALSE(union_sync.is_full);
 
   auto both = on_peer_hello("disk", crashed, hello_of(peer), {true, true});
   EXPECT_EQ(both.action, connect_action::refuse);
