@@ -169,6 +169,27 @@ TEST_F(EsanLab, TheReturningNodeReceivesOnlyWhatChanged) {
   EXPECT_EQ(verified.body.value("differing_regions", -1), 0) << verified.body.dump();
 }
 
+// Grown while its VM runs: both nodes grow their copy and reconnect without a
+// sync; the running guest keeps its size until its next start.
+TEST_F(EsanLab, ADiskGrowsOnBothNodes) {
+  auto shrink = call(1, http::verb::post, "/api/v1/disks/db/resize", json{{"size_mib", 32}});
+  EXPECT_EQ(shrink.status, 400u) << shrink.body.dump();
+  auto grown = node_cli(2, {"disk", "resize", "db", "--size", "96M"});
+  ASSERT_EQ(grown.exit_code, 0) << grown.error;
+  ASSERT_TRUE(wait_until(
+      [] {
+        json d = disk(1);
+        for (const auto& s : d.value("sides", json::array()))
+          if (s.value("size_bytes", int64_t(0)) != int64_t(96) << 20)
+            return false;
+        return is_in_sync(1);
+      },
+      60s))
+      << disk(1).dump();
+  EXPECT_EQ(qemu_processes("db"), 1);
+  EXPECT_TRUE(guest_http(db_ip).is_object());
+}
+
 // A disk made from an existing image: the first node's copy is the image, the
 // second receives all of it in an initial full sync; deleting the disk
 // removes both copies.
@@ -184,7 +205,7 @@ TEST_F(EsanLab, AnImportedDiskIsSyncedInFullThenDeletedOnBothNodes) {
       [&] {
         json d = imported(2);
         return d.value("state", "") == "UpToDate/UpToDate" &&
-               d["sides"][1].value("connected", false);
+               d["sides"][0].value("connected", false) && d["sides"][1].value("connected", false);
       },
       120s))
       << imported(2).dump();
