@@ -2,6 +2,7 @@
 // produce (so they are as deterministic as the state itself).
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -12,6 +13,14 @@
 #include "domain/types.h"
 
 namespace vcube::domain {
+
+// Objects by name (pointers into `objects`, which must outlive the map).
+inline std::map<std::string, const object*> by_name(const std::vector<object>& objects) {
+  std::map<std::string, const object*> out;
+  for (const auto& o : objects)
+    out.emplace(o.name, &o);
+  return out;
+}
 
 // Node ids and node addresses are unique (errc::conflict naming both nodes).
 status check_nodes(const std::vector<object>& nodes);

@@ -6,13 +6,6 @@
 namespace vcube::domain {
 namespace {
 
-std::map<std::string, const object*> by_name(const std::vector<object>& objects) {
-  std::map<std::string, const object*> out;
-  for (const auto& o : objects)
-    out.emplace(o.name, &o);
-  return out;
-}
-
 std::vector<std::string> disk_nodes(const json& disk) {
   std::vector<std::string> out;
   for (const auto& n : disk.value("nodes", json::array()))

@@ -6,13 +6,6 @@
 namespace vcube::domain {
 namespace {
 
-std::map<std::string, const object*> by_name(const std::vector<object>& objects) {
-  std::map<std::string, const object*> out;
-  for (const auto& o : objects)
-    out.emplace(o.name, &o);
-  return out;
-}
-
 std::string vm_prefix(const object& vm) {
   return "vm '" + vm.name + "': ";
 }

@@ -28,6 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::esand_process;
+using testing::free_port;
+using testing::has_tool;
+using testing::wait_until;
 
 constexpr uint64_t volume_bytes = 16 << 20;
 constexpr uint64_t region = 65536;
@@ -35,34 +38,6 @@ constexpr uint64_t region = 65536;
 std::string text_of(const fs::path& p) {
   auto t = env::read_file(p.string());
   return t ? *t : "";
-}
-
-std::string free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0)
-    a.sin_port = htons(27790);
-  ::close(fd);
-  return std::to_string(ntohs(a.sin_port));
-}
-
-bool wait_until(const std::function<bool()>& condition) {
-  auto until = std::chrono::steady_clock::now() + 30s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(50ms);  // polling the condition
-  }
-  return true;
-}
-
-bool has_tool(const std::string& name) {
-  auto r = env::run({"sh", "-c", "command -v " + name});
-  return r && r->exit_code == 0;
 }
 
 class ControlProcesses : public ::testing::Test {

@@ -10,15 +10,54 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "env/process.h"
+
 extern char** environ;
 
 namespace vcube::esan::testing {
+
+// A TCP port nothing listens on now on 127.0.0.1 (the kernel picks it; the
+// window until a test's server binds it is short).
+inline std::string free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0)
+    a.sin_port = htons(27789);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
+// Whether a program is in PATH (tests skip, naming it, when it is not).
+inline bool has_tool(const std::string& name) {
+  auto r = env::run({"sh", "-c", "command -v " + name});
+  return r && r->exit_code == 0;
+}
+
+// Polls `condition` until it holds or `limit` passes.
+inline bool wait_until(const std::function<bool()>& condition,
+                       std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the condition
+  }
+  return true;
+}
 
 // Waits (bounded) until a unix socket accepts connections.
 inline bool wait_for_socket(const std::string& path, std::chrono::milliseconds limit) {

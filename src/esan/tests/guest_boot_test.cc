@@ -21,6 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::esand_process;
+using testing::free_port;
+using testing::has_tool;
+using testing::wait_until;
 
 constexpr uint64_t volume_bytes = 4 << 20;
 
@@ -46,30 +49,12 @@ std::string boot_sector() {
   return sector;
 }
 
-std::string free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0)
-    a.sin_port = htons(27790);
-  ::close(fd);
-  return std::to_string(ntohs(a.sin_port));
-}
-
 std::string bytes_at(const fs::path& file, uint64_t offset, size_t n) {
   std::ifstream in(file, std::ios::binary);
   std::string out(n, '\0');
   in.seekg(static_cast<std::streamoff>(offset));
   in.read(out.data(), static_cast<std::streamsize>(n));
   return out;
-}
-
-bool has_tool(const std::string& name) {
-  auto r = env::run({"sh", "-c", "command -v " + name});
-  return r && r->exit_code == 0;
 }
 
 TEST(EsanGuestBoot, AGuestBootsFromAMirroredVolumeAndItsWritesReachThePeer) {
@@ -112,10 +97,7 @@ TEST(EsanGuestBoot, AGuestBootsFromAMirroredVolumeAndItsWritesReachThePeer) {
     auto log = env::read_file((dir / "a.log").string());
     return log && log->find("peer attached") != std::string::npos;
   };
-  auto until = std::chrono::steady_clock::now() + 30s;
-  while (!attached() && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(20ms);  // polling the condition
-  ASSERT_TRUE(attached());
+  ASSERT_TRUE(wait_until(attached));
   std::string uri = "nbd+unix:///boot?socket=" + socket;
   auto installed = env::run(
       {"qemu-io", "-f", "raw", "-c", "write -s " + (dir / "sector.bin").string() + " 0 512", uri});

@@ -17,26 +17,11 @@
 namespace vcube::esan {
 namespace {
 
-bool has_tool(const std::string& name) {
-  auto r = env::run({"sh", "-c", "command -v " + name});
-  return r && r->exit_code == 0;
-}
+using testing::has_tool;
 
 #define REQUIRE_TOOL(name) \
   if (!has_tool(name))     \
   GTEST_SKIP() << name << " is not installed (Debian: qemu-utils, libnbd-bin)"
-
-uint16_t free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 void write_random_file(const std::string& path, size_t size, unsigned seed) {
   std::mt19937 random(seed);
@@ -67,7 +52,7 @@ class Interop : public ::testing::TestWithParam<bool> {
                                      "--tcp",
                                      "127.0.0.1:" + std::to_string(port)};
     if (is_mirrored()) {
-      std::string link = "127.0.0.1:" + std::to_string(free_tcp_port());
+      std::string link = "127.0.0.1:" + testing::free_port();
       for (const auto& [file, role] : {std::pair{disk, "--primary"}, {peer_disk, ""}}) {
         std::vector<std::string> create = {VCUBE_ESAND_PATH,
                                            "--create-meta",
@@ -133,7 +118,7 @@ class Interop : public ::testing::TestWithParam<bool> {
   std::string peer_disk = dir + "/peer.img";
   std::string small = dir + "/small.img";
   std::string sock = dir + "/nbd.sock";
-  uint16_t port = free_tcp_port();
+  uint16_t port = static_cast<uint16_t>(std::stoi(testing::free_port()));
   std::string unix_uri = "nbd+unix:///disk?socket=" + sock;
   std::string tcp_uri = "nbd://127.0.0.1:" + std::to_string(port) + "/disk";
   std::unique_ptr<testing::esand_process> esand;

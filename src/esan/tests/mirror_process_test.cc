@@ -21,37 +21,15 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::esand_process;
+using testing::free_port;
+using testing::has_tool;
+using testing::wait_until;
 
 constexpr uint64_t volume_bytes = 16 << 20;
 
 std::string text_of(const fs::path& p) {
   auto t = env::read_file(p.string());
   return t ? *t : "";
-}
-
-// A TCP port nothing listens on now (the kernel picks it; the window until
-// esand binds it is short).
-std::string free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0)
-    a.sin_port = htons(27789);
-  ::close(fd);
-  return std::to_string(ntohs(a.sin_port));
-}
-
-bool wait_until(const std::function<bool()>& condition) {
-  auto until = std::chrono::steady_clock::now() + 30s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(20ms);  // polling the condition
-  }
-  return true;
 }
 
 class MirrorProcesses : public ::testing::Test {
