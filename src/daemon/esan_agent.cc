@@ -8,6 +8,7 @@
 
 #include "common/time.h"
 #include "daemon/esan_control.h"
+#include "daemon/ha_bridge.h"
 #include "daemon/off_loop.h"
 #include "env/files.h"
 #include "env/process.h"
@@ -231,6 +232,7 @@ awaitable<void> esan_agent::tick() {
 awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const tick_result& r) {
   const auto& store = ctx_.domain.state();
   std::vector<domain::change> changes;
+  std::vector<json> alerts;
   int64_t now = unix_now_s();
   for (const auto& w : wanted) {
     json volume;
@@ -244,9 +246,13 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
     auto old = store.get("esan_status", name);
     if (old && !esan_status_worth_writing(old->value, value))
       continue;
+    if (json alert = esan_alert(old ? old->value : json(), value, unix_now_ms()); !alert.is_null())
+      alerts.push_back(std::move(alert));
     changes.push_back({domain::change::op_type::put, "esan_status", name, std::move(value),
                        old ? old->version : 0});
   }
+  for (auto& c : alert_changes(store, alerts, unix_now_ms()))
+    changes.push_back(std::move(c));
   if (changes.empty() || !ctx_.domain.writable())
     co_return;
   domain::write_request request{domain::write_request::type::apply, std::move(changes)};

@@ -182,6 +182,21 @@ json esan_status_value(const std::string& disk, const std::string& node, const j
   return out;
 }
 
+json esan_alert(const json& old, const json& now, int64_t now_ms) {
+  bool was_split = old.is_object() && old.value("disk_state", "") == "SplitBrain";
+  if (was_split || now.value("disk_state", "") != "SplitBrain")
+    return nullptr;
+  std::string disk = now.value("disk", ""), node = now.value("node", "");
+  return {{"severity", "critical"},
+          {"subject", "eSAN split brain: disk " + disk + " on " + node},
+          {"text", "Both copies of disk " + disk +
+                       " were written while apart; nothing is merged and the disk stays "
+                       "disconnected. Choose the node whose changes to discard: vcube disk "
+                       "resolve-split-brain " +
+                       disk + " --discard NODE. (" + now.value("message", "") + ")"},
+          {"at", now_ms}};
+}
+
 bool esan_status_worth_writing(const json& old, const json& now) {
   if (without_counters(old) != without_counters(now))
     return true;

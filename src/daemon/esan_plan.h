@@ -71,6 +71,10 @@ std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const js
 json esan_status_value(const std::string& disk, const std::string& node, const json& volume,
                        int64_t verify_done, int64_t resolve_done, int64_t now_s);
 
+// The alert a new status raises ({severity, subject, text}), or null: a disk
+// that enters split brain (`old`: the previous status, null if none).
+json esan_alert(const json& old, const json& now, int64_t now_ms);
+
 // Whether a new status is worth a domain write: anything but the byte
 // counters and the time changed, or the counters changed and `old` is
 // older than 30 s.

@@ -168,10 +168,8 @@ void alerts_and_answers(const domain::store& store, const ha::output& out, int64
         changes.push_back(
             {domain::change::op_type::remove, "ha_request", answer->vm, nullptr, request->version});
   }
-  trim_oldest(store, "alert", alerts.size(), alerts_kept_max, changes);
-  for (size_t i = 0; i < alerts.size(); ++i)
-    changes.push_back({domain::change::op_type::put, "alert", time_ordered_name(now_ms, i),
-                       std::move(alerts[i]), 0});
+  for (auto& c : alert_changes(store, alerts, now_ms))
+    changes.push_back(std::move(c));
 }
 
 // The nodes holding a usable copy (not Inconsistent, not a SyncTarget) of
@@ -311,6 +309,16 @@ std::vector<domain::change> ha_changes(const domain::store& store, const ha::sta
   }
   vm_node_moves(store, out.next, changes);
   alerts_and_answers(store, out, now_ms, changes);
+  return changes;
+}
+
+std::vector<domain::change> alert_changes(const domain::store& store,
+                                          const std::vector<json>& alerts, int64_t now_ms) {
+  std::vector<domain::change> changes;
+  trim_oldest(store, "alert", alerts.size(), alerts_kept_max, changes);
+  for (size_t i = 0; i < alerts.size(); ++i)
+    changes.push_back(
+        {domain::change::op_type::put, "alert", time_ordered_name(now_ms, i), alerts[i], 0});
   return changes;
 }
 

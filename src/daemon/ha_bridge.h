@@ -53,5 +53,10 @@ std::vector<domain::change> fence_log_changes(const domain::store& store,
 
 // Object names that sort in time order: "<unix ms, 13 digits>-<seq>".
 std::string time_ordered_name(int64_t now_ms, size_t seq);
+// New alert objects ({severity, subject, text, at}) for `alerts`, the oldest
+// beyond alerts_kept_max removed. Also for alerts raised outside the HA
+// manager (eSAN split brain).
+std::vector<domain::change> alert_changes(const domain::store& store,
+                                          const std::vector<json>& alerts, int64_t now_ms);
 
 }  // namespace vcube::daemon

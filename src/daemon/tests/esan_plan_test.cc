@@ -150,6 +150,22 @@ TEST_F(esan_plan, a_deleted_disk_is_detached_and_its_files_removed) {
   EXPECT_EQ(requests[2]["data"], "/var/lib/vcube/esan/old.img");
 }
 
+TEST(esan_status, entering_split_brain_raises_one_critical_alert) {
+  json split = attached("d1");
+  split["disk_state"] = "SplitBrain";
+  split["message"] = "split brain: both sides wrote";
+  json before = esan_status_value("d1", "n1", attached("d1"), 0, 0, 1);
+  json now = esan_status_value("d1", "n1", split, 0, 0, 2);
+  json alert = esan_alert(before, now, 2000);
+  ASSERT_TRUE(alert.is_object());
+  EXPECT_EQ(alert["severity"], "critical");
+  EXPECT_EQ(alert["subject"], "eSAN split brain: disk d1 on n1");
+  EXPECT_NE(alert["text"].get<std::string>().find("resolve-split-brain d1"), std::string::npos);
+  EXPECT_TRUE(esan_alert(json(), now, 2000).is_object());
+  EXPECT_TRUE(esan_alert(now, now, 3000).is_null());  // once, not at every report
+  EXPECT_TRUE(esan_alert(before, before, 3000).is_null());
+}
+
 TEST(esan_status, from_esand_and_worth_a_write_only_on_change) {
   json volume = attached("d1", "primary");
   volume["percent"] = 40;
