@@ -129,6 +129,28 @@ TEST_F(EsanLab, AnHaVmRunsOnItsEsanDisk) {
   EXPECT_EQ(call(1, http::verb::delete_, "/api/v1/disks/db").status, 409u);
 }
 
+// vcube-esand dies under a writing guest (SIGKILL): vcubed starts it again,
+// it restores its volumes from --state, QEMU reconnects within its reconnect
+// delay, and the guest's writes go on without a single I/O error.
+TEST_F(EsanLab, AnEsandCrashHoldsTheGuestsIoInsteadOfFailingIt) {
+  json before = guest_http(db_ip);
+  ASSERT_TRUE(before.is_object());
+  ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", "pkill", "-KILL", "-x", "vcube-esand"}), 0);
+  json after;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        after = guest_http(db_ip);
+        return after.is_object() && after.value("counter", 0) > before.value("counter", 0) + 100;
+      },
+      90s))
+      << node_file(2, "/run/vcube/vms/db/serial.log");
+  EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // no reboot
+  EXPECT_EQ(node_file(2, "/run/vcube/vms/db/serial.log").find("disk-error"), std::string::npos)
+      << node_file(2, "/run/vcube/vms/db/serial.log");
+  EXPECT_TRUE(wait_until([] { return is_in_sync(1); }, 60s)) << disk(1).dump();
+  EXPECT_EQ(side(1, "n2").value("role", ""), "primary") << disk(1).dump();
+}
+
 // The product's promise for storage: the node dies mid-writes, the VM starts
 // on the other disk node, and every write the guest saw acknowledged is there.
 TEST_F(EsanLab, KilledDiskNodeVmRestartsOnThePeerWithEveryAcknowledgedWrite) {
