@@ -198,9 +198,17 @@ awaitable<void> esan_agent::loop() {
 
 awaitable<void> esan_agent::tick() {
   // Acting on a stale or partial copy of the domain could delete a disk's
-  // data: only with a writable (quorate, synced) domain.
-  if (!ctx_.domain.writable())
+  // data: only with a writable (quorate, synced) domain. Without one, esand
+  // is still kept running (it restores its own volumes): a VM here must not
+  // lose its disk because this node lost quorum.
+  if (!ctx_.domain.writable()) {
+    if (!created_disks(paths_.dir).empty()) {
+      std::function<status()> keep = [this] { return ensure_esand(); };
+      if (auto s = co_await off_loop(work_, std::move(keep)); !s)
+        spdlog::error("eSAN: {}", s.err().message);
+    }
     co_return;
+  }
   auto wanted = wanted_volumes(ctx_.domain.state(), ctx_.node.name, paths_);
   if (wanted.empty() && created_disks(paths_.dir).empty() && !env::file_exists(paths_.control))
     co_return;  // no eSAN disk here: no esand needed
