@@ -136,7 +136,17 @@ class mirror final : public backend {
   void ping_peer(int fd);
   void on_frame(const repl::frame& f);
   void apply_from_peer(const repl::frame& f);
+  // A run of contiguous regions a resync sent: its frames' seqs (nullopt:
+  // not sent) and its bytes.
+  struct resync_send {
+    uint64_t first = 0;
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    std::vector<std::optional<uint64_t>> seqs;
+  };
   void resync_loop();
+  resync_send send_resync_run(uint64_t first, uint64_t count, std::string& buf);
+  void finish_resync_run(const resync_send& sent);
   void peer_lost(const std::string& why);
   void save_resync_cursor();  // mutex_ held
   void send_update();         // our role changed: tell the connected peer (mutex_ not held)
