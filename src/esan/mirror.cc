@@ -571,7 +571,6 @@ void mirror::ping_peer(int fd) {
 }
 
 void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
-  std::string buf(1 << 20, '\0');
   std::string why = "the peer closed the connection";
   timeval tick{.tv_sec = 0, .tv_usec = 250000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
@@ -592,7 +591,13 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
     }
     if (is_bad)
       break;
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    // Straight into the decoder's buffer: a payload is copied once, into its frame.
+    std::span<char> room = decoder.prepare();
+    if (room.empty()) {
+      why = "the replication decoder has no room (a frame was not taken)";
+      break;
+    }
+    ssize_t n = ::recv(fd, room.data(), room.size(), 0);
     if (n < 0 && errno == EINTR)
       continue;
     auto now = std::chrono::steady_clock::now();
@@ -612,7 +617,7 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
         why = std::string("receive from the peer: ") + strerror(errno);
       break;
     }
-    if (auto fed = decoder.feed(std::string_view(buf.data(), static_cast<size_t>(n))); !fed) {
+    if (auto fed = decoder.commit(static_cast<size_t>(n)); !fed) {
       why = fed.err().message;
       break;
     }
