@@ -165,7 +165,9 @@ class mirror final : public backend {
 
   std::mutex al_mutex_;  // al_; taken before mutex_ (which guards its persisting)
   std::condition_variable al_room_;
-  activity_log al_;
+  // 3 extents ahead: a sequential or strided stream persists a record every
+  // 16 MiB instead of every 4 MiB (bench/RESULTS.md, eSAN).
+  activity_log al_{al_extents_max, 3};
 
   // Serialises attach_peer, detach_peer and resize: no two of them join or
   // start the peer threads at once.
