@@ -1,5 +1,7 @@
 #include "esan/mirror.h"
 
+#include "esan/apply_worker.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -575,6 +577,7 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
   timeval tick{.tv_sec = 0, .tv_usec = 250000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   auto last_heard = std::chrono::steady_clock::now();
+  apply_worker worker([this](const repl::frame& f) { apply_from_peer(f); });
   while (true) {
     // First what is buffered: the hello's read may have taken frames after it.
     bool is_bad = false;
@@ -587,6 +590,12 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
       }
       if (!*f)
         break;
+      if ((*f)->type == repl::frame_type::resync_data) {
+        if (!worker.try_hand(**f))
+          apply_from_peer(**f);
+        continue;
+      }
+      worker.wait_idle();  // frames apply in order (apply_worker.h)
       on_frame(**f);
     }
     if (is_bad)
@@ -622,6 +631,7 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
       break;
     }
   }
+  worker.stop();
   peer_lost(why);
   std::lock_guard send_lock(send_mutex_);  // nobody sends on it any more
   ::close(fd);

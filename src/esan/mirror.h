@@ -7,8 +7,9 @@
 // refuse. Reads are local.
 //
 // Threads: the NBD server calls the backend methods from its workers; one
-// receiver thread per attached peer reads its frames; one resync thread
-// runs while this side is a resync source. The pure parts are the codecs,
+// receiver thread per attached peer reads its frames (an apply_worker helps
+// it apply resync data); one resync thread runs while this side is a resync
+// source. The pure parts are the codecs,
 // generations, peer_rules and resync_plan.
 #pragma once
 
