@@ -64,8 +64,32 @@ result<al_record> decode_al(std::string_view block) {
   return r;
 }
 
-activity_log::activity_log(size_t extents_max) : extents_max_(extents_max) {
+activity_log::activity_log(size_t extents_max, size_t lookahead_extents)
+    : extents_max_(extents_max), lookahead_extents_(lookahead_extents) {
   assert(extents_max_ > 0 && extents_max_ <= extents_fit);
+  assert(lookahead_extents_ < extents_max_);
+}
+
+// Idle, recently begun extents after `last`; each takes a free slot or the
+// least recently used idle extent (never one of the write's, which are in
+// flight, nor one just looked ahead).
+void activity_log::look_ahead(uint64_t last) {
+  for (uint64_t e = last + 1; e <= last + lookahead_extents_; ++e) {
+    if (index_.count(e))
+      continue;
+    if (lru_.size() >= extents_max_) {
+      auto victim = lru_.end();
+      for (auto it = lru_.begin(); it != lru_.end(); ++it)
+        if (it->in_flight == 0 && (it->extent <= last || it->extent > last + lookahead_extents_))
+          victim = it;  // the last match is the least recently used
+      if (victim == lru_.end())
+        return;
+      index_.erase(victim->extent);
+      lru_.erase(victim);
+    }
+    lru_.push_front({e, 0});
+    index_[e] = lru_.begin();
+  }
 }
 
 std::optional<bool> activity_log::begin(uint64_t offset, uint64_t length) {
@@ -101,6 +125,8 @@ std::optional<bool> activity_log::begin(uint64_t offset, uint64_t length) {
     }
     index_[e] = lru_.begin();
   }
+  if (missing > 0 && lookahead_extents_ > 0 && first > 0 && index_.count(first - 1))
+    look_ahead(last);
   return missing > 0;
 }
 

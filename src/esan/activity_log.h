@@ -41,7 +41,12 @@ result<al_record> decode_al(std::string_view block);
 
 class activity_log {
  public:
-  explicit activity_log(size_t extents_max = al_extents_max);
+  // `lookahead_extents`: when a write makes extent E hot while E - 1 is hot
+  // (an ascending stream, sequential or strided), the extents after it are
+  // made hot in the same record, so such a stream persists a record every
+  // 1 + lookahead_extents extents instead of every extent. The price: a crash
+  // resyncs those few extents too.
+  explicit activity_log(size_t extents_max = al_extents_max, size_t lookahead_extents = 0);
 
   // The extents [offset, offset + length) touches get one more write in
   // flight. true: the set changed, persist extents() before issuing the
@@ -59,8 +64,11 @@ class activity_log {
     uint32_t in_flight = 0;
   };
   std::list<slot> lru_;  // front: most recently begun
+  void look_ahead(uint64_t last);
+
   std::map<uint64_t, std::list<slot>::iterator> index_;
   size_t extents_max_;
+  size_t lookahead_extents_;
 };
 
 }  // namespace vcube::esan

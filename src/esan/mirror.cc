@@ -1,5 +1,7 @@
 #include "esan/mirror.h"
 
+#include "esan/apply_worker.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -9,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <random>
 
 namespace vcube::esan {
@@ -627,11 +630,11 @@ void mirror::ping_peer(int fd) {
 }
 
 void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
-  std::string buf(1 << 20, '\0');
   std::string why = "the peer closed the connection";
   timeval tick{.tv_sec = 0, .tv_usec = 250000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   auto last_heard = std::chrono::steady_clock::now();
+  apply_worker worker([this](const repl::frame& f) { apply_from_peer(f); });
   while (true) {
     // First what is buffered: the hello's read may have taken frames after it.
     bool is_bad = false;
@@ -644,11 +647,23 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
       }
       if (!*f)
         break;
+      if ((*f)->type == repl::frame_type::resync_data) {
+        if (!worker.try_hand(**f))
+          apply_from_peer(**f);
+        continue;
+      }
+      worker.wait_idle();  // frames apply in order (apply_worker.h)
       on_frame(**f);
     }
     if (is_bad)
       break;
-    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    // Straight into the decoder's buffer: a payload is copied once, into its frame.
+    std::span<char> room = decoder.prepare();
+    if (room.empty()) {
+      why = "the replication decoder has no room (a frame was not taken)";
+      break;
+    }
+    ssize_t n = ::recv(fd, room.data(), room.size(), 0);
     if (n < 0 && errno == EINTR)
       continue;
     auto now = std::chrono::steady_clock::now();
@@ -668,11 +683,12 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
         why = std::string("receive from the peer: ") + strerror(errno);
       break;
     }
-    if (auto fed = decoder.feed(std::string_view(buf.data(), static_cast<size_t>(n))); !fed) {
+    if (auto fed = decoder.commit(static_cast<size_t>(n)); !fed) {
       why = fed.err().message;
       break;
     }
   }
+  worker.stop();
   peer_lost(why);
   std::lock_guard send_lock(send_mutex_);  // nobody sends on it any more
   ::close(fd);
@@ -795,6 +811,75 @@ void mirror::peer_lost(const std::string& why) {
 
 // ---------------------------------------------------------------- resync source
 
+namespace {
+
+// Contiguous regions from `regions` (ascending), at most `bytes_max` each
+// (but always at least one region): one read and as few frames as the frame
+// limit allows, so a mostly dirty bitmap goes out in 1 MiB frames.
+std::vector<std::pair<uint64_t, uint64_t>> contiguous_runs(const std::vector<uint64_t>& regions,
+                                                           uint64_t region_bytes,
+                                                           uint64_t bytes_max) {
+  std::vector<std::pair<uint64_t, uint64_t>> runs;  // first region, count
+  for (uint64_t r : regions) {
+    if (!runs.empty() && runs.back().first + runs.back().second == r &&
+        (runs.back().second + 1) * region_bytes <= bytes_max)
+      ++runs.back().second;
+    else
+      runs.emplace_back(r, 1);
+  }
+  return runs;
+}
+
+}  // namespace
+
+// Reads the run of regions and sends it as resync_data frames (each at most
+// data_bytes_max); a frame that could not be read or sent has no seq.
+mirror::resync_send mirror::send_resync_run(uint64_t first, uint64_t count, std::string& buf) {
+  resync_send sent{first, count, 0, {}};
+  uint64_t offset = first * limits_.region_bytes;
+  uint64_t end = std::min<uint64_t>((first + count) * limits_.region_bytes, limits_.size_bytes);
+  sent.bytes = end - offset;
+  buf.resize(sent.bytes);
+  auto bytes = std::as_writable_bytes(std::span(buf.data(), buf.size()));
+  auto got = data_->read(offset, bytes);
+  for (uint64_t at = 0; at < sent.bytes; at += repl::data_bytes_max) {
+    auto part = bytes.subspan(at, std::min<uint64_t>(repl::data_bytes_max, sent.bytes - at));
+    sent.seqs.push_back(
+        got ? start_replicate_data(repl::frame_type::resync_data, 0, offset + at, part)
+            : std::nullopt);
+  }
+  return sent;
+}
+
+// The oldest run in flight is answered (or its peer is gone): done or failed.
+void mirror::finish_resync_run(const resync_send& sent) {
+  bool is_copied = true;
+  for (auto seq : sent.seqs) {
+    auto answer = wait_replicated(seq);
+    is_copied = is_copied && answer && *answer;
+  }
+  std::lock_guard lock(mutex_);
+  if (!plan_)
+    return;
+  if (is_copied)
+    resynced_bytes_ += sent.bytes;
+  for (uint64_t r = sent.first; r < sent.first + sent.count; ++r) {
+    if (!is_copied) {
+      plan_->failed(r);
+      continue;
+    }
+    plan_->done(r);
+    if (!plan_->bitmap().is_set(r))
+      meta_->clear(r);
+  }
+  if (plan_->cursor() >= cursor_saved_ + 256)
+    save_resync_cursor();  // every 256 regions: an interruption resumes near here
+}
+
+// A sliding window: the plan hands out regions while fewer than its
+// max_in_flight are outstanding; they go out in runs of contiguous regions,
+// and the oldest run is waited for only when nothing more may be sent. The
+// peer answers in order, so waiting for the oldest loses no time.
 void mirror::resync_loop() {
   auto now_ms = [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -802,52 +887,33 @@ void mirror::resync_loop() {
         .count();
   };
   std::string buf;
+  std::deque<resync_send> in_flight;
   while (true) {
     std::vector<uint64_t> regions;
     {
       std::unique_lock lock(mutex_);
-      if (fd_ < 0 || is_stopping_ || !plan_)
-        break;
-      if (plan_->is_finished() && !is_awaiting_peer_bitmap_)
+      if (fd_ < 0 || is_stopping_ || !plan_ ||
+          (plan_->is_finished() && in_flight.empty() && !is_awaiting_peer_bitmap_))
         break;
       regions = plan_->next(now_ms());
       percent_ = plan_->percent();
-      if (regions.empty()) {
-        changed_.wait_for(lock, resync_idle_wait);
+      if (regions.empty() && in_flight.empty()) {
+        changed_.wait_for(lock, resync_idle_wait);  // the rate limit's next token
         continue;
       }
     }
-    std::vector<std::pair<uint64_t, std::optional<uint64_t>>> sent;
-    for (uint64_t r : regions) {
-      uint64_t offset = r * limits_.region_bytes;
-      uint64_t length = std::min<uint64_t>(limits_.region_bytes, limits_.size_bytes - offset);
-      buf.assign(length, '\0');
-      auto got = data_->read(offset, std::as_writable_bytes(std::span(buf.data(), buf.size())));
-      std::optional<uint64_t> seq;
-      if (got)
-        seq = start_replicate_data(repl::frame_type::resync_data, 0, offset,
-                                   std::as_bytes(std::span(buf.data(), buf.size())));
-      sent.emplace_back(r, seq);
+    for (auto [first, count] :
+         contiguous_runs(regions, limits_.region_bytes,
+                         std::max<uint64_t>(repl::data_bytes_max, limits_.region_bytes)))
+      in_flight.push_back(send_resync_run(first, count, buf));
+    if (regions.empty()) {  // the window is full (or paced): the oldest run first
+      finish_resync_run(in_flight.front());
+      in_flight.pop_front();
     }
-    for (auto& [r, seq] : sent) {
-      auto answer = wait_replicated(seq);
-      std::lock_guard lock(mutex_);
-      if (!plan_)
-        break;
-      if (answer && *answer) {
-        resynced_bytes_ +=
-            std::min<uint64_t>(limits_.region_bytes, limits_.size_bytes - r * limits_.region_bytes);
-        plan_->done(r);
-        if (!plan_->bitmap().is_set(r))
-          meta_->clear(r);
-      } else {
-        plan_->failed(r);
-      }
-    }
-    std::lock_guard lock(mutex_);
-    if (plan_ && plan_->cursor() >= cursor_saved_ + 256)
-      save_resync_cursor();  // every 256 regions: an interruption resumes near here
   }
+  for (const auto& sent : in_flight)  // the peer is gone: these are failed, not leaked
+    finish_resync_run(sent);
+  in_flight.clear();
   std::unique_lock lock(mutex_);
   bool is_finished = plan_ && plan_->is_finished() && !is_awaiting_peer_bitmap_ && fd_ >= 0;
   plan_.reset();

@@ -7,8 +7,9 @@
 // refuse. Reads are local.
 //
 // Threads: the NBD server calls the backend methods from its workers; one
-// receiver thread per attached peer reads its frames; one resync thread
-// runs while this side is a resync source. The pure parts are the codecs,
+// receiver thread per attached peer reads its frames (an apply_worker helps
+// it apply resync data); one resync thread runs while this side is a resync
+// source. The pure parts are the codecs,
 // generations, peer_rules and resync_plan.
 #pragma once
 
@@ -138,7 +139,17 @@ class mirror final : public backend {
   void add_peer_bitmap(const repl::bitmap_part& part);
   void on_frame(const repl::frame& f);
   void apply_from_peer(const repl::frame& f);
+  // A run of contiguous regions a resync sent: its frames' seqs (nullopt:
+  // not sent) and its bytes.
+  struct resync_send {
+    uint64_t first = 0;
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    std::vector<std::optional<uint64_t>> seqs;
+  };
   void resync_loop();
+  resync_send send_resync_run(uint64_t first, uint64_t count, std::string& buf);
+  void finish_resync_run(const resync_send& sent);
   void peer_lost(const std::string& why);
   void save_resync_cursor();  // mutex_ held
   void send_update();         // our role changed: tell the connected peer (mutex_ not held)
@@ -157,7 +168,9 @@ class mirror final : public backend {
 
   std::mutex al_mutex_;  // al_; taken before mutex_ (which guards its persisting)
   std::condition_variable al_room_;
-  activity_log al_;
+  // 3 extents ahead: a sequential or strided stream persists a record every
+  // 16 MiB instead of every 4 MiB (bench/RESULTS.md, eSAN).
+  activity_log al_{al_extents_max, 3};
 
   // Serialises attach_peer, detach_peer and resize: no two of them join or
   // start the peer threads at once.

@@ -1,5 +1,6 @@
 #include "esan/repl_protocol.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "esan/region_bitmap.h"
@@ -252,42 +253,86 @@ std::string encode_data_prefix(frame_type type, uint16_t flags, uint64_t seq, ui
   return out;
 }
 
-status frame_decoder::feed(std::string_view bytes) {
-  if (failed_)
-    return *failed_;
-  if (buffer_.size() + bytes.size() > 2 * frame_bytes_max)
+// The buffer never grows beyond this: two maximal frames may be buffered
+// (feed's limit), and the rest is room so that moving them is rare.
+constexpr size_t decoder_bytes_max = 4 * frame_bytes_max;
+
+void frame_decoder::make_room(size_t bytes) {
+  if (buffer_.size() - end_ >= bytes)
+    return;
+  if (begin_ > 0) {
+    std::copy(buffer_.begin() + static_cast<ptrdiff_t>(begin_),
+              buffer_.begin() + static_cast<ptrdiff_t>(end_), buffer_.begin());
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (buffer_.size() - end_ < bytes)
+    buffer_.resize(std::min(decoder_bytes_max, std::max(end_ + bytes, 2 * buffer_.size())));
+}
+
+status frame_decoder::check_buffered() {
+  if (!failed_ && buffered() > 2 * frame_bytes_max)
     failed_ = bad("the peer sends faster than frames are taken");
-  else
-    buffer_.append(bytes);
-  if (!failed_ && buffer_.size() >= header_bytes)
-    if (auto h = parse_header(buffer_); !h)
+  if (!failed_ && buffered() >= header_bytes)
+    if (auto h = parse_header(std::string_view(buffer_).substr(begin_, buffered())); !h)
       failed_ = h.err();
   if (failed_)
     return *failed_;
   return ok_status();
 }
 
+status frame_decoder::feed(std::string_view bytes) {
+  if (failed_)
+    return *failed_;
+  if (buffered() + bytes.size() > 2 * frame_bytes_max) {
+    failed_ = bad("the peer sends faster than frames are taken");
+    return *failed_;
+  }
+  make_room(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), buffer_.begin() + static_cast<ptrdiff_t>(end_));
+  end_ += bytes.size();
+  return check_buffered();
+}
+
+std::span<char> frame_decoder::prepare() {
+  if (failed_)
+    return {};
+  make_room(frame_bytes_max);
+  return std::span(buffer_.data() + end_, buffer_.size() - end_);
+}
+
+status frame_decoder::commit(size_t bytes) {
+  if (failed_)
+    return *failed_;
+  end_ += std::min(bytes, buffer_.size() - end_);
+  return check_buffered();
+}
+
 result<std::optional<frame>> frame_decoder::next() {
   if (failed_)
     return *failed_;
-  if (buffer_.size() < header_bytes)
+  std::string_view pending = std::string_view(buffer_).substr(begin_, buffered());
+  if (pending.size() < header_bytes)
     return std::optional<frame>();
-  auto h = parse_header(buffer_);
+  auto h = parse_header(pending);
   if (!h) {
     failed_ = h.err();
     return *failed_;
   }
-  if (buffer_.size() < header_bytes + h->length)
+  if (pending.size() < header_bytes + h->length)
     return std::optional<frame>();
-  auto body = parse_payload(*h, std::string_view(buffer_).substr(header_bytes, h->length), limits_);
+  auto body = parse_payload(*h, pending.substr(header_bytes, h->length), limits_);
   if (!body) {
     failed_ = body.err();
     return *failed_;
   }
   frame f{h->type, h->flags, h->seq, std::move(*body)};
-  buffer_.erase(0, header_bytes + h->length);
-  if (buffer_.size() >= header_bytes)
-    if (auto next_header = parse_header(buffer_); !next_header)
+  begin_ += header_bytes + h->length;
+  if (begin_ == end_)
+    begin_ = end_ = 0;  // all taken: the next bytes go to the front, nothing moves
+  pending = std::string_view(buffer_).substr(begin_, buffered());
+  if (pending.size() >= header_bytes)
+    if (auto next_header = parse_header(pending); !next_header)
       failed_ = next_header.err();  // reported by the next call; this frame is good
   return std::optional<frame>(std::move(f));
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -115,14 +116,27 @@ class frame_decoder {
   // Appends what arrived. Returns an error (close the connection) as soon as
   // a header is bad, without waiting for its payload.
   status feed(std::string_view bytes);
+  // Receiving without a copy: prepare() is room for what arrives next (at
+  // least one maximal frame's worth, empty only after an error), commit(n)
+  // appends the first n bytes written there and checks them like feed.
+  std::span<char> prepare();
+  status commit(size_t bytes);
   // The next complete frame, validated; nullopt until one is complete. After
   // an error, always that error.
   result<std::optional<frame>> next();
-  size_t buffered() const { return buffer_.size(); }
+  size_t buffered() const { return end_ - begin_; }
 
  private:
+  status check_buffered();
+  void make_room(size_t bytes);
+
   volume_limits limits_;
+  // The bytes not yet taken are [begin_, end_): a frame taken moves begin_,
+  // and they move to the front only when the room behind them runs short,
+  // so a frame's bytes are not moved once per frame.
   std::string buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
   std::optional<error> failed_;
 };
 

@@ -206,8 +206,9 @@ result<json> volume_manager::attach(const attach_command& c, bool is_restore) {
       return json::object();  // the same attach again: done already
     return rate({c.volume.name, c.rate_bytes_per_s});
   }
-  auto opened = mirror::open(c.volume.name, c.volume.data_path, c.volume.meta_path,
-                             resync_options{c.rate_bytes_per_s, 16, 100});
+  resync_options resync;
+  resync.rate_bytes_per_s = c.rate_bytes_per_s;
+  auto opened = mirror::open(c.volume.name, c.volume.data_path, c.volume.meta_path, resync);
   if (!opened)
     return make_error(opened.err().code, "volume " + c.volume.name + ": " + opened.err().message);
   std::shared_ptr<mirror> data = std::move(*opened);

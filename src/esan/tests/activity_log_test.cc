@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace vcube::esan {
 namespace {
 
@@ -44,6 +46,27 @@ TEST(activity_log, extents_with_writes_in_flight_are_pinned) {
   EXPECT_EQ(al.begin(2 * al_extent_bytes, 512), std::optional<bool>(true));
   EXPECT_EQ(al.extents(), (std::vector<uint64_t>{2, 1}));
   EXPECT_EQ(al.in_flight(), 2u);
+}
+
+// An ascending stream makes the next extents hot with the one it enters, so
+// it persists a record every 1 + lookahead extents; a random write does not.
+TEST(activity_log, an_ascending_stream_looks_ahead) {
+  activity_log al(8, 2);
+  int records = 0;
+  for (uint64_t at = 0; at < 12 * al_extent_bytes; at += 256 * 1024) {
+    auto changed = al.begin(at, 4096);
+    ASSERT_TRUE(changed);
+    records += *changed ? 1 : 0;
+    al.end(at, 4096);
+  }
+  EXPECT_EQ(records, 5);  // extents 0, 1 (+2, 3), 4 (+5, 6), 7 (+8, 9), 10 (+11, 12)
+  EXPECT_EQ(al.extents().size(), 8u);
+  EXPECT_EQ(al.extents().front(), 11u);  // 12 was looked ahead, then 11 was written
+  EXPECT_EQ(al.begin(40 * al_extent_bytes, 512), std::optional<bool>(true));
+  al.end(40 * al_extent_bytes, 512);
+  EXPECT_EQ(al.extents().front(), 40u);  // 39 is cold: no look ahead
+  const std::vector<uint64_t> hot = al.extents();
+  EXPECT_EQ(std::count(hot.begin(), hot.end(), 41u), 0);
 }
 
 TEST(activity_log, a_record_round_trips_and_a_torn_one_is_refused) {

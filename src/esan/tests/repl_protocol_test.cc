@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace vcube::esan::repl {
 namespace {
 
@@ -140,6 +142,39 @@ TEST(repl_protocol, a_data_prefix_and_its_data_are_the_whole_frame) {
   frame f{frame_type::write, flag_fua, 42, data_block{8192, data}};
   EXPECT_EQ(encode_data_prefix(frame_type::write, flag_fua, 42, 8192, data.size()) + data,
             encode(f));
+}
+
+// What recv writes into prepare()'s room decodes as fed bytes do, in any
+// pieces, across the moves that make room again; the room always holds a
+// maximal frame.
+TEST(repl_protocol, receiving_in_place_decodes_like_feed) {
+  std::vector<frame> frames;
+  for (uint64_t i = 0; i < 12; ++i) {
+    std::string data((i % 3 + 1) << 18, static_cast<char>('a' + i));
+    frames.push_back({frame_type::write, 0, 2 * i, data_block{0, data}});
+    frames.push_back({frame_type::write_ack, 0, 2 * i + 1, ack{0}});
+  }
+  std::string bytes;
+  for (const auto& f : frames)
+    bytes += encode(f);
+  for (size_t piece : {size_t(1000), size_t(65536 + 7), size_t(1) << 20, bytes.size()}) {
+    frame_decoder d(limits);
+    std::vector<frame> got;
+    for (size_t at = 0; at < bytes.size();) {
+      std::span<char> room = d.prepare();
+      ASSERT_GE(room.size(), header_bytes + 8 + data_bytes_max);
+      size_t n = std::min({piece, room.size(), bytes.size() - at});
+      std::copy_n(bytes.data() + at, n, room.data());
+      at += n;
+      ASSERT_TRUE(d.commit(n));
+      for (auto f = d.next(); f && *f; f = d.next())
+        got.push_back(std::move(**f));
+    }
+    ASSERT_EQ(got.size(), frames.size()) << piece;
+    for (size_t i = 0; i < frames.size(); ++i)
+      EXPECT_EQ(encode(got[i]), encode(frames[i])) << piece << " " << i;
+    EXPECT_EQ(d.buffered(), 0u);
+  }
 }
 
 TEST(repl_protocol, buffering_is_bounded) {
