@@ -716,9 +716,15 @@ void mirror::on_frame(const repl::frame& f) {
         peer_is_primary_ = h.is_primary;
         return;
       }
-      // The resync source's last word: this side now holds its data.
+      // The resync source's last word: this side now holds its data. It is
+      // on disk before the metadata says so: a power loss must not leave a
+      // "consistent" copy with stale blocks.
       if (!is_resync_target_ || !h.is_consistent)
         return;
+      if (auto s = data_->flush(); !s) {
+        message_ = "resync done but the data file could not be synced: " + s.err().message;
+        return;
+      }
       volume_meta m = meta_->meta();
       m.gens = on_resync_done_target(h.gens);
       m.is_consistent = true;
