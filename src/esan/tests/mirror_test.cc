@@ -74,13 +74,17 @@ class mirror_test : public testing::Test {
   }
   // Connects the two; returns both verdicts.
   std::pair<connect_verdict, connect_verdict> connect() {
+    // A side that dropped the last connection: the other notices it a moment later.
+    EXPECT_TRUE(
+        wait_for([&] { return !a_->status_now().is_connected && !b_->status_now().is_connected; }));
     int fds[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     result<connect_verdict> from_a = make_error(errc::internal, "not run");
     std::thread t([&] { from_a = a_->attach_peer(fds[0]); });
     auto from_b = b_->attach_peer(fds[1]);
     t.join();
-    EXPECT_TRUE(from_a && from_b);
+    EXPECT_TRUE(from_a && from_b) << (from_a ? "" : "a: " + from_a.err().message)
+                                  << (from_b ? "" : " b: " + from_b.err().message);
     return {from_a ? *from_a : connect_verdict{}, from_b ? *from_b : connect_verdict{}};
   }
   std::string a_data() { return file_bytes(dir_ / "a.data"); }
