@@ -47,6 +47,21 @@ inline bool has_tool(const std::string& name) {
   return r && r->exit_code == 0;
 }
 
+// `vcube-esand --create-meta`: the metadata file of one side of a new,
+// zeroed mirrored volume; "" or why it failed.
+inline std::string create_meta(const std::string& meta_path, uint64_t size_bytes,
+                               uint64_t generation, bool is_primary) {
+  std::vector<std::string> argv = {
+      VCUBE_ESAND_PATH, "--create-meta",           meta_path, "--size", std::to_string(size_bytes),
+      "--generation",   std::to_string(generation)};
+  if (is_primary)
+    argv.push_back("--primary");
+  auto r = env::run(argv);
+  if (!r)
+    return r.err().message;
+  return r->exit_code == 0 ? "" : r->err;
+}
+
 // Polls `condition` until it holds or `limit` passes.
 inline bool wait_until(const std::function<bool()>& condition,
                        std::chrono::milliseconds limit = std::chrono::seconds(30)) {

@@ -69,17 +69,9 @@ TEST(EsanGuestBoot, AGuestBootsFromAMirroredVolumeAndItsWritesReachThePeer) {
     fs::path data = dir / (std::string(side) + ".data");
     std::ofstream(data).close();
     fs::resize_file(data, volume_bytes);
-    std::vector<std::string> create = {VCUBE_ESAND_PATH,
-                                       "--create-meta",
-                                       (dir / (std::string(side) + ".meta")).string(),
-                                       "--size",
-                                       std::to_string(volume_bytes),
-                                       "--generation",
-                                       "9"};
-    if (side[0] == 'a')
-      create.push_back("--primary");
-    auto created = env::run(create);
-    ASSERT_TRUE(created && created->exit_code == 0);
+    ASSERT_EQ(testing::create_meta((dir / (std::string(side) + ".meta")).string(), volume_bytes, 9,
+                                   side[0] == 'a'),
+              "");
     std::string mirror = "name=boot,data=" + data.string() +
                          ",meta=" + (dir / (std::string(side) + ".meta")).string() + "," +
                          (side[0] == 'a' ? "listen" : "peer") + "=127.0.0.1:" + port;

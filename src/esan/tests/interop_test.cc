@@ -53,18 +53,8 @@ class Interop : public ::testing::TestWithParam<bool> {
                                      "127.0.0.1:" + std::to_string(port)};
     if (is_mirrored()) {
       std::string link = "127.0.0.1:" + testing::free_port();
-      for (const auto& [file, role] : {std::pair{disk, "--primary"}, {peer_disk, ""}}) {
-        std::vector<std::string> create = {VCUBE_ESAND_PATH,
-                                           "--create-meta",
-                                           file + ".meta",
-                                           "--size",
-                                           std::to_string(16 << 20),
-                                           "--generation",
-                                           "3"};
-        if (*role)
-          create.push_back(role);
-        ASSERT_EQ(run(create).exit_code, 0);
-      }
+      ASSERT_EQ(testing::create_meta(disk + ".meta", 16 << 20, 3, true), "");
+      ASSERT_EQ(testing::create_meta(peer_disk + ".meta", 16 << 20, 3, false), "");
       args.insert(args.end(), {"--mirror", "name=disk,data=" + disk + ",meta=" + disk +
                                                ".meta,listen=" + link});
       peer_args = {"--mirror",
@@ -79,7 +69,11 @@ class Interop : public ::testing::TestWithParam<bool> {
         << "vcube-esand did not come up; see " << dir << "/esand.log";
     if (is_mirrored()) {  // the peer dials the primary, which listens by now
       peer = std::make_unique<testing::esand_process>(peer_args, dir + "/peer.log");
-      ASSERT_TRUE(wait_for_log(dir + "/esand.log", "peer attached"));
+      ASSERT_TRUE(testing::wait_until([&] {
+        std::ifstream in(dir + "/esand.log");
+        std::string log((std::istreambuf_iterator<char>(in)), {});
+        return log.find("peer attached") != std::string::npos;
+      }));
     }
   }
   void TearDown() override {
@@ -92,17 +86,6 @@ class Interop : public ::testing::TestWithParam<bool> {
     std::filesystem::remove_all(dir);
   }
   bool is_mirrored() const { return GetParam(); }
-  static bool wait_for_log(const std::string& path, const std::string& what) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < until) {
-      std::ifstream in(path);
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (text.find(what) != std::string::npos)
-        return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the condition
-    }
-    return false;
-  }
 
   env::process_output run(const std::vector<std::string>& argv) {
     auto r = env::run(argv, {}, std::chrono::seconds(60));

@@ -45,17 +45,9 @@ class MirrorProcesses : public ::testing::Test {
       fs::path data = dir_ / (std::string(side) + ".data");
       std::ofstream(data).close();
       fs::resize_file(data, volume_bytes);
-      std::vector<std::string> create = {VCUBE_ESAND_PATH,
-                                         "--create-meta",
-                                         (dir_ / (std::string(side) + ".meta")).string(),
-                                         "--size",
-                                         std::to_string(volume_bytes),
-                                         "--generation",
-                                         "5"};
-      if (side[0] == 'a')
-        create.push_back("--primary");
-      auto r = env::run(create);
-      ASSERT_TRUE(r && r->exit_code == 0) << (r ? r->err : r.err().message);
+      ASSERT_EQ(testing::create_meta((dir_ / (std::string(side) + ".meta")).string(), volume_bytes,
+                                     5, side[0] == 'a'),
+                "");
     }
     a_ = start("a", "listen");
     b_ = start("b", "peer");
