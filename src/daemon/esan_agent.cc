@@ -70,12 +70,12 @@ std::string esan_agent::esand_path() const {
 }
 
 // esand outlives vcubed (like QEMU): start it only when nothing answers.
-status esan_agent::ensure_esand() const {
+result<json> esan_agent::ensure_esand() const {
   json status_request = {{"op", "status"}};
-  if (esan_call(paths_.control, status_request))
-    return ok_status();
+  if (auto status = esan_call(paths_.control, status_request))
+    return status;
   if (auto s = env::make_directories(paths_.dir, 0700); !s)
-    return s;
+    return s.err();
   // No --tcp: NBD has no authentication here, and no VM runs on a node
   // without a copy of its disks yet (docs/esan.md).
   std::vector<std::string> argv = {esand_path(),      "--control",  paths_.control,
@@ -90,8 +90,8 @@ status esan_agent::ensure_esand() const {
                                              "): " + started->err + " — see " + paths_.log);
   auto until = std::chrono::steady_clock::now() + esand_start_timeout;
   while (std::chrono::steady_clock::now() < until) {
-    if (esan_call(paths_.control, status_request))
-      return ok_status();
+    if (auto status = esan_call(paths_.control, status_request))
+      return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // another daemon; bounded
   }
   return make_error(errc::unavailable, "vcube-esand started but its control socket " +
@@ -100,14 +100,11 @@ status esan_agent::ensure_esand() const {
 
 esan_agent::observed esan_agent::observe() const {
   observed out;
-  if (auto s = ensure_esand(); !s) {
-    spdlog::error("eSAN: {}", s.err().message);
+  auto status = ensure_esand();
+  if (!status) {
+    spdlog::error("eSAN: {}", status.err().message);
     return out;
   }
-  json status_request = {{"op", "status"}};
-  auto status = esan_call(paths_.control, status_request);
-  if (!status)
-    return out;
   out.is_esand_up = true;
   out.volumes = status->value("volumes", json::array());
   out.created = created_disks(paths_.dir);
@@ -116,10 +113,15 @@ esan_agent::observed esan_agent::observe() const {
 
 esan_agent::tick_result esan_agent::run_requests(const std::vector<json>& requests,
                                                  const std::vector<esan_volume>& wanted,
-                                                 esan_local local) const {
+                                                 esan_local local, const json& volumes) const {
   tick_result out;
   out.verify_done = local.verify_done;
   out.resolve_done = local.resolve_done;
+  if (requests.empty()) {  // nothing changed: the status just read stands
+    out.volumes = volumes;
+    out.is_esand_up = true;
+    return out;
+  }
   for (const auto& request : requests) {
     if (request.value("op", "") == "create")
       if (auto s = import_data(request, wanted); !s) {
@@ -203,7 +205,7 @@ awaitable<void> esan_agent::tick() {
   // lose its disk because this node lost quorum.
   if (!ctx_.domain.writable()) {
     if (!created_disks(paths_.dir).empty()) {
-      std::function<status()> keep = [this] { return ensure_esand(); };
+      std::function<result<json>()> keep = [this] { return ensure_esand(); };
       if (auto s = co_await off_loop(work_, std::move(keep)); !s)
         spdlog::error("eSAN: {}", s.err().message);
     }
@@ -229,8 +231,8 @@ awaitable<void> esan_agent::tick() {
       local.resolve_done[w.name] = o->value.value("resolve_done", int64_t(0));
     }
   auto requests = esan_requests(wanted, seen.volumes, local, paths_);
-  std::function<tick_result()> work = [this, requests, wanted, local] {
-    return run_requests(requests, wanted, local);
+  std::function<tick_result()> work = [this, requests, wanted, local, volumes = seen.volumes] {
+    return run_requests(requests, wanted, local, volumes);
   };
   auto result = co_await off_loop(work_, std::move(work));
   if (result.is_esand_up)

@@ -58,9 +58,12 @@ class esan_agent {
   awaitable<void> loop();
   awaitable<void> tick();
   observed observe() const;
+  // `volumes`: esand's status before them (it stands when there are none).
   tick_result run_requests(const std::vector<json>& requests,
-                           const std::vector<esan_volume>& wanted, esan_local local) const;
-  status ensure_esand() const;
+                           const std::vector<esan_volume>& wanted, esan_local local,
+                           const json& volumes) const;
+  // Starts esand when nothing answers; its status reply.
+  result<json> ensure_esand() const;
   status import_data(const json& create, const std::vector<esan_volume>& wanted) const;
   std::string esand_path() const;
   awaitable<void> report(const std::vector<esan_volume>& wanted, const tick_result& r);
