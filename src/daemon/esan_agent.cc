@@ -1,5 +1,7 @@
 #include "daemon/esan_agent.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include "common/time.h"
 #include "daemon/esan_control.h"
 #include "daemon/ha_bridge.h"
+#include "daemon/ha_manager.h"
 #include "daemon/off_loop.h"
 #include "env/files.h"
 #include "env/process.h"
@@ -69,18 +72,42 @@ std::string esan_agent::esand_path() const {
   return "vcube-esand";
 }
 
+// A key of its own for the eSAN links, so the token-signing key is never
+// used for anything else; the same on every node.
+status esan_agent::write_link_key() const {
+  static constexpr std::string_view label = "vcube eSAN link key v1";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!HMAC(EVP_sha256(), ctx_.auth_secret.data(), static_cast<int>(ctx_.auth_secret.size()),
+            reinterpret_cast<const unsigned char*>(label.data()), label.size(), digest, &length))
+    return make_error(errc::internal, "cannot derive the eSAN link key");
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i)
+    hex += fmt::format("{:02x}", digest[i]);
+  auto current = env::read_file(paths_.key);
+  if (current && *current == hex)
+    return ok_status();
+  return env::write_file_atomic(paths_.key, hex, 0600);
+}
+
 // esand outlives vcubed (like QEMU): start it only when nothing answers.
-result<json> esan_agent::ensure_esand() const {
+result<json> esan_agent::ensure_esand(const std::string& nbd_listen) const {
   json status_request = {{"op", "status"}};
   if (auto status = esan_call(paths_.control, status_request))
     return status;
   if (auto s = env::make_directories(paths_.dir, 0700); !s)
     return s.err();
-  // No --tcp: NBD has no authentication here, and no VM runs on a node
-  // without a copy of its disks yet (docs/esan.md).
-  std::vector<std::string> argv = {esand_path(),      "--control",  paths_.control,
-                                   "--state",         paths_.state, "--unix",
-                                   paths_.nbd_socket, "--log-file", paths_.log};
+  if (auto s = write_link_key(); !s)
+    return s.err();
+  // TCP only on the cluster network, and only for clients that prove the
+  // cluster's key (docs/esan.md, "Diskless attach").
+  std::vector<std::string> argv = {esand_path(), "--control",     paths_.control,    "--state",
+                                   paths_.state, "--unix",        paths_.nbd_socket, "--log-file",
+                                   paths_.log,   "--secret-file", paths_.key};
+  if (!nbd_listen.empty()) {
+    argv.push_back("--tcp");
+    argv.push_back(nbd_listen);
+  }
   auto started = env::run(argv, {}, std::chrono::seconds(30));
   if (!started)
     return started.err();
@@ -98,27 +125,30 @@ result<json> esan_agent::ensure_esand() const {
                                            paths_.control + " does not answer; see " + paths_.log);
 }
 
-esan_agent::observed esan_agent::observe() const {
+esan_agent::observed esan_agent::observe(const std::string& nbd_listen) const {
   observed out;
-  auto status = ensure_esand();
+  auto status = ensure_esand(nbd_listen);
   if (!status) {
     spdlog::error("eSAN: {}", status.err().message);
     return out;
   }
   out.is_esand_up = true;
   out.volumes = status->value("volumes", json::array());
+  out.remotes = status->value("remotes", json::array());
   out.created = created_disks(paths_.dir);
   return out;
 }
 
 esan_agent::tick_result esan_agent::run_requests(const std::vector<json>& requests,
                                                  const std::vector<esan_volume>& wanted,
-                                                 esan_local local, const json& volumes) const {
+                                                 esan_local local, const json& volumes,
+                                                 const json& remotes) const {
   tick_result out;
   out.verify_done = local.verify_done;
   out.resolve_done = local.resolve_done;
   if (requests.empty()) {  // nothing changed: the status just read stands
     out.volumes = volumes;
+    out.remotes = remotes;
     out.is_esand_up = true;
     return out;
   }
@@ -149,6 +179,7 @@ esan_agent::tick_result esan_agent::run_requests(const std::vector<json>& reques
   if (!after)
     return out;
   out.volumes = after->value("volumes", json::array());
+  out.remotes = after->value("remotes", json::array());
   out.is_esand_up = true;
   return out;
 }
@@ -205,34 +236,51 @@ awaitable<void> esan_agent::tick() {
   // lose its disk because this node lost quorum.
   if (!ctx_.domain.writable()) {
     if (!created_disks(paths_.dir).empty()) {
-      std::function<result<json>()> keep = [this] { return ensure_esand(); };
+      std::function<result<json>()> keep =
+          [this, listen = esan_nbd_listen(ctx_.domain.state(), ctx_.node.name)] {
+            return ensure_esand(listen);
+          };
       if (auto s = co_await off_loop(work_, std::move(keep)); !s)
         spdlog::error("eSAN: {}", s.err().message);
     }
     co_return;
   }
-  auto wanted = wanted_volumes(ctx_.domain.state(), ctx_.node.name, paths_);
-  if (wanted.empty() && created_disks(paths_.dir).empty() && !env::file_exists(paths_.control))
+  const auto& store = ctx_.domain.state();
+  auto wanted = wanted_volumes(store, ctx_.node.name, paths_);
+  esan_local local;
+  local.in_use = in_use_();
+  local.in_use.insert(starting_.begin(), starting_.end());
+  auto remotes = wanted_remotes(store, ctx_.node.name, local.in_use);
+  if (wanted.empty() && remotes.empty() && created_disks(paths_.dir).empty() &&
+      !env::file_exists(paths_.control))
     co_return;  // no eSAN disk here: no esand needed
-  std::function<observed()> look = [this] { return observe(); };
+  std::function<observed()> look = [this, listen = esan_nbd_listen(store, ctx_.node.name)] {
+    return observe(listen);
+  };
   auto seen = co_await off_loop(work_, std::move(look));
   if (!seen.is_esand_up)
     co_return;
   // Decided here, on the loop, with what runs now: a promote() for a VM
   // start marks its disks first, and its request queues behind these on the
   // one worker thread, so a demote never undoes it.
-  esan_local local;
   local.created = seen.created;
   local.in_use = in_use_();
   local.in_use.insert(starting_.begin(), starting_.end());
-  for (const auto& w : wanted)
+  const auto members = member_names(ctx_.domain.state(), link_member_ids(ctx_.link));
+  for (const auto& w : wanted) {
+    if (esan_serving_node(ctx_.domain.state(), w.name, members) == ctx_.node.name)
+      local.serving.insert(w.name);
     if (auto o = ctx_.domain.state().get("esan_status", esan_status_name(w.name, ctx_.node.name))) {
       local.verify_done[w.name] = o->value.value("verify_done", int64_t(0));
       local.resolve_done[w.name] = o->value.value("resolve_done", int64_t(0));
     }
+  }
   auto requests = esan_requests(wanted, seen.volumes, local, paths_);
-  std::function<tick_result()> work = [this, requests, wanted, local, volumes = seen.volumes] {
-    return run_requests(requests, wanted, local, volumes);
+  for (auto& r : esan_remote_requests(remotes, seen.remotes))
+    requests.push_back(std::move(r));
+  std::function<tick_result()> work = [this, requests, wanted, local, volumes = seen.volumes,
+                                       remote_volumes = seen.remotes] {
+    return run_requests(requests, wanted, local, volumes, remote_volumes);
   };
   auto result = co_await off_loop(work_, std::move(work));
   if (result.is_esand_up)
@@ -277,34 +325,64 @@ awaitable<status> esan_agent::promote(std::vector<std::string> disks) {
     starting_.insert(disk);
   status out = ok_status();
   for (const auto& disk : disks) {
-    while (true) {
-      std::function<result<json>()> call = [this, disk] {
-        json request = {{"op", "promote"}, {"name", disk}};
-        return esan_call(paths_.control, request);
-      };
-      auto promoted = co_await off_loop(work_, std::move(call));
-      if (promoted)
-        break;
-      bool may_pass = promoted.err().code == errc::conflict ||
-                      promoted.err().code == errc::not_found ||
-                      promoted.err().code == errc::unavailable;
-      if (!may_pass || std::chrono::steady_clock::now() >= until) {
-        out = make_error(promoted.err().code,
-                         "eSAN disk '" + disk +
-                             "' cannot become primary on this node: " + promoted.err().message);
-        break;
-      }
-      poke();  // the peer's agent demotes its side; ours attaches a new volume
-      asio::steady_timer wait(io_, std::chrono::seconds(1));
-      boost::system::error_code ec;
-      co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
-    }
+    auto d = ctx_.domain.state().get("esan_disk", disk);
+    auto nodes = d ? d->value.value("nodes", json::array()) : json::array();
+    bool is_local = std::find(nodes.begin(), nodes.end(), ctx_.node.name) != nodes.end();
+    out = is_local ? co_await promote_one(disk, until) : co_await wait_remote(disk, until);
     if (!out)
       break;
   }
   for (const auto& disk : disks)
     starting_.erase(disk);
   co_return out;
+}
+
+awaitable<status> esan_agent::promote_one(const std::string& disk,
+                                          std::chrono::steady_clock::time_point until) {
+  while (true) {
+    std::function<result<json>()> call = [this, disk] {
+      json request = {{"op", "promote"}, {"name", disk}};
+      return esan_call(paths_.control, request);
+    };
+    auto promoted = co_await off_loop(work_, std::move(call));
+    if (promoted)
+      co_return ok_status();
+    bool may_pass = promoted.err().code == errc::conflict ||
+                    promoted.err().code == errc::not_found ||
+                    promoted.err().code == errc::unavailable;
+    if (!may_pass || std::chrono::steady_clock::now() >= until)
+      co_return make_error(
+          promoted.err().code,
+          "eSAN disk '" + disk + "' cannot become primary on this node: " + promoted.err().message);
+    poke();  // the peer's agent demotes its side; ours attaches a new volume
+    asio::steady_timer wait(io_, std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+// A disk without a copy here: the agent attaches it as a remote volume
+// (starting_ makes it wanted); QEMU may start once esand serves it. Its
+// I/O waits in esand until one of the disk's nodes is primary.
+awaitable<status> esan_agent::wait_remote(const std::string& disk,
+                                          std::chrono::steady_clock::time_point until) {
+  while (true) {
+    poke();
+    std::function<result<json>()> call = [this, disk] {
+      json request = {{"op", "status"}, {"name", disk}};
+      return esan_call(paths_.control, request);
+    };
+    auto status = co_await off_loop(work_, std::move(call));
+    if (status && !status->value("remotes", json::array()).empty())
+      co_return ok_status();
+    if (std::chrono::steady_clock::now() >= until)
+      co_return make_error(errc::unavailable,
+                           "eSAN disk '" + disk + "' is not served on this node: " +
+                               (status ? "not attached yet" : status.err().message));
+    asio::steady_timer wait(io_, std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
 }
 
 }  // namespace vcube::daemon

@@ -3,8 +3,12 @@
 // socket does not answer, creates and attaches the volumes of this node's
 // disks, demotes a primary no local VM uses, runs requested verifies and
 // split-brain resolutions, deletes the volumes of deleted disks, and reports
-// every disk's state as an esan_status object. The executor promotes a VM's
-// disks before it starts QEMU (promote()).
+// every disk's state as an esan_status object. For a VM on a node without a
+// copy of its disk (diskless attach), that node's esand serves the disk from
+// the disk's nodes over authenticated TCP NBD, and one of the disk's nodes
+// is made primary for it (esan_serving_node). The executor promotes a VM's
+// disks, or waits for their remote volumes, before it starts QEMU
+// (promote()).
 //
 // Threading: the loop runs on the io_context's thread; control requests are
 // blocking and run on the agent's own worker thread (off_loop).
@@ -39,17 +43,20 @@ class esan_agent {
 
   // Makes this node primary for `disks` before a VM starts on them: retries
   // while the peer is still primary (its VM is being stopped) or the volume
-  // is not attached yet, up to promote_timeout.
+  // is not attached yet, up to promote_timeout. A disk without a copy here
+  // is attached as a remote volume instead.
   awaitable<status> promote(std::vector<std::string> disks);
 
  private:
   struct observed {
     bool is_esand_up = false;
     json volumes = json::array();  // esand's status
+    json remotes = json::array();
     std::set<std::string> created;
   };
   struct tick_result {
     json volumes = json::array();  // esand's status, after the requests
+    json remotes = json::array();
     std::map<std::string, int64_t> verify_done;
     std::map<std::string, int64_t> resolve_done;
     bool is_esand_up = false;
@@ -57,13 +64,20 @@ class esan_agent {
 
   awaitable<void> loop();
   awaitable<void> tick();
-  observed observe() const;
+  // `nbd_listen`: where esand serves TCP NBD ("" for nowhere).
+  observed observe(const std::string& nbd_listen) const;
   // `volumes`: esand's status before them (it stands when there are none).
   tick_result run_requests(const std::vector<json>& requests,
                            const std::vector<esan_volume>& wanted, esan_local local,
-                           const json& volumes) const;
+                           const json& volumes, const json& remotes) const;
   // Starts esand when nothing answers; its status reply.
-  result<json> ensure_esand() const;
+  result<json> ensure_esand(const std::string& nbd_listen) const;
+  // The key esand's TCP connections prove, derived from the cluster's key.
+  status write_link_key() const;
+  awaitable<status> wait_remote(const std::string& disk,
+                                std::chrono::steady_clock::time_point until);
+  awaitable<status> promote_one(const std::string& disk,
+                                std::chrono::steady_clock::time_point until);
   status import_data(const json& create, const std::vector<esan_volume>& wanted) const;
   std::string esand_path() const;
   awaitable<void> report(const std::vector<esan_volume>& wanted, const tick_result& r);

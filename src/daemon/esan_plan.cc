@@ -1,5 +1,6 @@
 #include "daemon/esan_plan.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace vcube::daemon {
@@ -35,6 +36,32 @@ bool is_count(const json& object, const char* field) {
   return it != object.end() && it->is_number_integer() && it->get<int64_t>() >= 0;
 }
 
+// A copy a VM may be served from.
+bool is_usable(const json& status) {
+  std::string state = status.value("disk_state", "");
+  return !state.empty() && state != "Inconsistent" && state != "SyncTarget" &&
+         state != "SplitBrain";
+}
+
+bool is_fenced(const domain::store& store, const std::string& node) {
+  auto fence = store.get("ha_fence", node);
+  return fence && fence->value.value("state", "") == "confirmed";
+}
+
+// Whether a VM on a node without a copy of `disk` uses it.
+bool is_used_diskless(const domain::store& store, const domain::object& disk) {
+  auto nodes = disk.value.value("nodes", json::array());
+  for (const auto& vm : store.list("vm")) {
+    std::string node = vm.value.value("node", "");
+    if (node.empty() || std::find(nodes.begin(), nodes.end(), node) != nodes.end())
+      continue;
+    for (const auto& d : vm.value.value("disks", json::array()))
+      if (d.is_object() && d.value("esan", "") == disk.name)
+        return true;
+  }
+  return false;
+}
+
 json without_counters(json v) {
   for (const char* field : {"at", "resynced_bytes", "out_of_sync_bytes"})
     v.erase(field);
@@ -49,6 +76,11 @@ std::string esan_data_path(const esan_paths& paths, const std::string& disk) {
 
 std::string esan_meta_path(const esan_paths& paths, const std::string& disk) {
   return paths.dir + "/" + disk + ".meta";
+}
+
+std::string esan_nbd_listen(const domain::store& store, const std::string& node) {
+  std::string address = first_address(store, node);
+  return address.empty() ? "" : address + ":" + std::to_string(esan_nbd_port);
 }
 
 std::string esan_status_name(const std::string& disk, const std::string& node) {
@@ -94,6 +126,81 @@ std::vector<esan_volume> wanted_volumes(const domain::store& store, const std::s
   return out;
 }
 
+std::vector<esan_remote> wanted_remotes(const domain::store& store, const std::string& node,
+                                        const std::set<std::string>& in_use) {
+  std::vector<esan_remote> out;
+  for (const auto& name : in_use) {
+    auto d = store.get("esan_disk", name);
+    if (!d)
+      continue;
+    auto nodes = d->value.value("nodes", json::array());
+    if (std::find(nodes.begin(), nodes.end(), node) != nodes.end())
+      continue;  // a copy here: served locally
+    esan_remote r{name, uint64_t(d->value.value("size_mib", int64_t(0))) << 20, {}};
+    for (const auto& n : nodes)
+      r.servers.push_back(first_address(store, n.get<std::string>()) + ":" +
+                          std::to_string(esan_nbd_port));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string esan_serving_node(const domain::store& store, const std::string& disk,
+                              const std::set<std::string>& members) {
+  auto d = store.get("esan_disk", disk);
+  if (!d || !is_used_diskless(store, *d))
+    return "";
+  std::vector<std::string> nodes;
+  for (const auto& n : d->value.value("nodes", json::array()))
+    nodes.push_back(n.get<std::string>());
+  if (nodes.size() != 2)
+    return "";
+  std::vector<json> status;
+  for (const auto& n : nodes) {
+    auto o = store.get("esan_status", esan_status_name(disk, n));
+    status.push_back(o ? o->value : json::object());
+  }
+  auto is_primary = [&](size_t i) {
+    return members.count(nodes[i]) && status[i].value("role", "") == "primary";
+  };
+  for (size_t i = 0; i < 2; ++i)
+    if (is_primary(i) && status[i].value("nbd_clients", 0) > 0)
+      return nodes[i];
+  for (size_t i = 0; i < 2; ++i)
+    if (is_primary(i) && is_usable(status[i]))
+      return nodes[i];
+  for (size_t i = 0; i < 2; ++i) {
+    if (!members.count(nodes[i]) || !is_usable(status[i]))
+      continue;
+    const std::string& other = nodes[1 - i];
+    return members.count(other) || is_fenced(store, other) ? nodes[i] : "";
+  }
+  return "";
+}
+
+std::vector<json> esan_remote_requests(const std::vector<esan_remote>& wanted,
+                                       const json& remotes) {
+  std::vector<json> out;
+  std::set<std::string> names;
+  for (const auto& w : wanted) {
+    names.insert(w.name);
+    json request = {
+        {"op", "attach_remote"}, {"name", w.name}, {"size", w.size_bytes}, {"servers", w.servers}};
+    const json* have = find_volume(remotes, w.name);
+    if (have && have->value("size", uint64_t(0)) == w.size_bytes &&
+        have->value("servers", json::array()) == request["servers"])
+      continue;
+    if (have)  // grown, or a node's address changed: again, once no VM holds it
+      out.push_back({{"op", "detach"}, {"name", w.name}});
+    out.push_back(std::move(request));
+  }
+  if (remotes.is_array())
+    for (const auto& r : remotes)
+      if (!names.count(r.value("name", "")))
+        out.push_back({{"op", "detach"}, {"name", r.value("name", "")}});
+  return out;
+}
+
 std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const json& volumes,
                                 const esan_local& local, const esan_paths& paths) {
   std::vector<json> out;
@@ -120,8 +227,10 @@ std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const js
       out.push_back({{"op", "rate"}, {"name", w.name}, {"bytes_per_second", w.rate}});
     if (v->value("size", uint64_t(0)) < w.size_bytes)
       out.push_back({{"op", "resize"}, {"name", w.name}, {"size", w.size_bytes}});
-    if (v->value("role", "") == "primary" && v->value("nbd_clients", 0) == 0 &&
-        !local.in_use.count(w.name))
+    const bool is_needed = local.in_use.count(w.name) || local.serving.count(w.name);
+    if (v->value("role", "") == "secondary" && local.serving.count(w.name))
+      out.push_back({{"op", "promote"}, {"name", w.name}});
+    if (v->value("role", "") == "primary" && v->value("nbd_clients", 0) == 0 && !is_needed)
       out.push_back({{"op", "demote"}, {"name", w.name}});
     if (w.verify_request > done_of(local.verify_done, w.name) && v->value("connected", false))
       out.push_back({{"op", "verify"}, {"name", w.name}});

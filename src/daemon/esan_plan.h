@@ -14,6 +14,9 @@
 
 namespace vcube::daemon {
 
+// esand's NBD port on the cluster network, for nodes without a copy.
+inline constexpr uint16_t esan_nbd_port = 10809;
+
 struct esan_paths {
   std::string dir = "/var/lib/vcube/esan";  // <disk>.img and <disk>.meta
   std::string control = "/run/vcube/esand.sock";
@@ -21,6 +24,7 @@ struct esan_paths {
   std::string state = "/var/lib/vcube/esan/volumes.json";
   std::string log = "/var/log/vcube/esand.log";
   std::string images_dir = "/var/lib/vcube/images";  // where an import's image is
+  std::string key = "/var/lib/vcube/esan/link.key";  // esand's --secret-file
 };
 
 // One disk of this node, as esand should have it attached.
@@ -45,22 +49,57 @@ struct esan_volume {
 std::string esan_data_path(const esan_paths& paths, const std::string& disk);
 std::string esan_meta_path(const esan_paths& paths, const std::string& disk);
 std::string esan_status_name(const std::string& disk, const std::string& node);
+// ADDR:PORT where `node`'s esand serves NBD to nodes without a copy ("" when
+// the node has no address).
+std::string esan_nbd_listen(const domain::store& store, const std::string& node);
 
 // The disks of `node` (those listing it in `nodes`), by the domain.
 std::vector<esan_volume> wanted_volumes(const domain::store& store, const std::string& node,
                                         const esan_paths& paths);
 
+// A disk this node runs a VM on without holding a copy: esand serves it
+// here from whichever of the disk's nodes is primary (diskless attach).
+struct esan_remote {
+  std::string name;
+  uint64_t size_bytes = 0;
+  std::vector<std::string> servers;  // ADDR:PORT of esand on the disk's nodes
+};
+
+// The remote volumes of `node`: the disks of `in_use` (those of the VMs
+// running or starting here) that have no copy on it.
+std::vector<esan_remote> wanted_remotes(const domain::store& store, const std::string& node,
+                                        const std::set<std::string>& in_use);
+
+// Which of the disk's nodes is primary for a VM that runs on a node without
+// a copy; "" when no such VM exists, or no node may take it yet. Every node
+// decides the same from the same domain:
+//  1. a member that is primary and has NBD clients (the one serving now);
+//  2. else a member that is primary with a usable copy;
+//  3. else the first member with a usable copy, once the other node is a
+//     member too (its esand refuses a second primary while connected) or
+//     its fence is confirmed (it may have been serving: it must be off).
+// Usable: not Inconsistent, SyncTarget or SplitBrain.
+std::string esan_serving_node(const domain::store& store, const std::string& disk,
+                              const std::set<std::string>& members);
+
+// The control requests that attach the remote volumes of `wanted` that are
+// missing from `remotes` (the "remotes" array of esand's status) and detach
+// those no longer wanted.
+std::vector<json> esan_remote_requests(const std::vector<esan_remote>& wanted, const json& remotes);
+
 // What the agent knows besides esand's status.
 struct esan_local {
   std::set<std::string> created;                // disks whose metadata file exists on this node
   std::set<std::string> in_use;                 // disks a local VM runs on or is starting on
+  std::set<std::string> serving;                // disks this node serves to a diskless node
   std::map<std::string, int64_t> verify_done;   // disk → verify_request last acted on
   std::map<std::string, int64_t> resolve_done;  // disk → resolve.at last acted on
 };
 
 // The control requests, in order, that bring esand from `volumes` (the
 // "volumes" array of its status reply) to `wanted`: create missing volumes,
-// attach them, follow rate and size, demote a primary nobody uses, start a
+// attach them, follow rate and size, promote the disks this node serves to a
+// diskless node, demote a primary nobody uses, start a
 // requested verify or split-brain resolution, detach and delete the volumes of
 // disks that are gone.
 std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const json& volumes,

@@ -172,33 +172,50 @@ void alerts_and_answers(const domain::store& store, const ha::output& out, int64
     changes.push_back(std::move(c));
 }
 
-// The nodes holding a usable copy (not Inconsistent, not a SyncTarget) of
-// every eSAN disk of `vm` (their intersection); empty when it has none (any
-// node).
-std::vector<std::string> esan_disk_nodes(const domain::store& store, const json& vm) {
-  std::optional<std::set<std::string>> allowed;
+struct esan_nodes {
+  std::vector<std::string> allowed;  // vm_info's fields of the same names
+  std::vector<std::string> local;
+  std::vector<std::string> storage;
+};
+
+// Where `vm` may run by its eSAN disks: anywhere while every disk has a
+// usable copy (not Inconsistent, not a SyncTarget) on a member, which
+// serves it to a diskless node; otherwise only where all copies are usable.
+esan_nodes esan_placement(const domain::store& store, const json& vm,
+                          const std::set<std::string>& members) {
+  std::optional<std::set<std::string>> local;
+  std::set<std::string> storage;
+  bool is_servable = true;
   for (const auto& d : vm.value("disks", json::array())) {
     if (!d.is_object() || !d.contains("esan"))
       continue;
     auto disk = store.get("esan_disk", d.value("esan", ""));
-    std::set<std::string> nodes;
-    if (disk)
-      for (const auto& n : disk->value.value("nodes", json::array())) {
-        std::string node = n.get<std::string>();
-        // A copy still being synced (or never synced) cannot run the VM.
-        auto status = store.get("esan_status", disk->name + "." + node);
-        std::string state = status ? status->value.value("disk_state", "") : "";
-        bool is_usable = state != "Inconsistent" && state != "SyncTarget";
-        if (is_usable && (!allowed || allowed->count(node)))
-          nodes.insert(node);
-      }
-    allowed = std::move(nodes);
+    std::set<std::string> usable;
+    bool has_server = false;
+    for (const auto& n : disk ? disk->value.value("nodes", json::array()) : json::array()) {
+      std::string node = n.get<std::string>();
+      storage.insert(node);
+      // A copy still being synced (or never synced) cannot serve the VM.
+      auto status = store.get("esan_status", disk->name + "." + node);
+      std::string state = status ? status->value.value("disk_state", "") : "";
+      if (state == "Inconsistent" || state == "SyncTarget")
+        continue;
+      has_server = has_server || members.count(node) > 0;
+      if (!local || local->count(node))
+        usable.insert(node);
+    }
+    is_servable = is_servable && has_server;
+    local = std::move(usable);
   }
-  if (!allowed)
+  if (!local)
     return {};
-  if (allowed->empty())
-    return {"(no node holds a usable copy of all of its eSAN disks)"};
-  return {allowed->begin(), allowed->end()};
+  esan_nodes out{{}, {local->begin(), local->end()}, {storage.begin(), storage.end()}};
+  if (!is_servable)
+    out.allowed = out.local.empty()
+                      ? std::vector<std::string>{"(no node holds a usable copy of all of its "
+                                                 "eSAN disks)"}
+                      : out.local;
+  return out;
 }
 
 }  // namespace
@@ -281,7 +298,10 @@ ha::input ha_input_from(const domain::store& store, const ha_view& view) {
       vm.preferred_node = h.value("preferred_node", "");
       vm.is_sticky = h.value("sticky", false);
     }
-    vm.allowed_nodes = esan_disk_nodes(store, o.value);
+    auto esan = esan_placement(store, o.value, members);
+    vm.allowed_nodes = std::move(esan.allowed);
+    vm.local_nodes = std::move(esan.local);
+    vm.storage_nodes = std::move(esan.storage);
     in.vms.push_back(std::move(vm));
   }
   for (const auto& o : store.list("vm_status"))

@@ -9,16 +9,12 @@
 #include "daemon/off_loop.h"
 
 namespace vcube::daemon {
-namespace {
-
-std::set<uint32_t> member_ids(const cluster::corosync_link& link) {
+std::set<uint32_t> link_member_ids(const cluster::corosync_link& link) {
   std::set<uint32_t> out;
   for (const auto& m : link.members())
     out.insert(m.node_id);
   return out;
 }
-
-}  // namespace
 
 ha_manager::ha_manager(asio::io_context& io, context& ctx, asio::thread_pool& fence_work,
                        fence_hooks hooks, ha::settings settings)
@@ -54,7 +50,7 @@ void ha_manager::poke_monitor() {
 }
 
 std::string ha_manager::manager_name() const {
-  auto ids = member_ids(ctx_.link);
+  auto ids = link_member_ids(ctx_.link);
   if (ids.empty() || !ctx_.domain.is_quorate())
     return "";
   for (const auto& node : ctx_.domain.state().list("node"))
@@ -64,7 +60,7 @@ std::string ha_manager::manager_name() const {
 }
 
 bool ha_manager::is_manager() const {
-  auto ids = member_ids(ctx_.link);
+  auto ids = link_member_ids(ctx_.link);
   return !ids.empty() && *ids.begin() == ctx_.node.node_id && ctx_.domain.writable();
 }
 
@@ -84,7 +80,7 @@ awaitable<void> ha_manager::loop() {
 awaitable<void> ha_manager::decide_once() {
   const auto& store = ctx_.domain.state();
   int64_t now_ms = unix_now_ms();
-  ha_view view{ctx_.node.name, member_ids(ctx_.link), now_ms, std::move(results_)};
+  ha_view view{ctx_.node.name, link_member_ids(ctx_.link), now_ms, std::move(results_)};
   results_.clear();
   auto current = ha_state_from(store);
   auto out = ha::decide(settings_, current, ha_input_from(store, view));

@@ -22,6 +22,9 @@
 
 namespace vcube::daemon {
 
+// The node ids of the CPG membership (the vcubed processes) now.
+std::set<uint32_t> link_member_ids(const cluster::corosync_link& link);
+
 // The fence agents, behind functions (replaceable in tests). Both block.
 struct fence_hooks {
   struct outcome {

@@ -93,15 +93,8 @@ status check_vm_disks(const std::vector<object>& vms,
                           "vm '" + vm.name + "': " + field + ": esan_disk '" + disk +
                               "' is already used by vm '" + at->second + "'",
                           field);
-      auto nodes = disk_nodes(found->second->value);
-      std::string node = vm.value.value("node", "");
-      bool is_touched = touched.is_changed("vm", vm.name) || touched.is_changed("esan_disk", disk);
-      if (is_touched && std::find(nodes.begin(), nodes.end(), node) == nodes.end())
-        return make_error(errc::invalid_input,
-                          "vm '" + vm.name + "': " + field + ": esan_disk '" + disk +
-                              "' lives on nodes " + nodes[0] + " and " + nodes[1] +
-                              "; the VM's node '" + node + "' must be one of them",
-                          "node");
+      // Any node may run it: on the disk's nodes the disk is local, on the
+      // others it is served over the network (diskless attach).
     }
   }
   return ok_status();

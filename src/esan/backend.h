@@ -22,6 +22,10 @@ class backend {
 
   virtual uint64_t size_bytes() const = 0;
   virtual bool is_read_only() const = 0;
+  // Whether a client on another node (NBD over TCP) may use it now. A
+  // mirror's secondary may not: its data may be stale, and writes are
+  // refused there anyway.
+  virtual bool may_serve_remotely() const { return true; }
 
   // Ranges are within size_bytes(); the server checked.
   virtual status read(uint64_t offset, std::span<std::byte> out) = 0;

@@ -183,11 +183,20 @@ result<command> parse_resolve(const json& j) {
   return command{resolve_command{*name}};
 }
 
+std::string endpoint_text(const tcp_endpoint& e) {
+  bool is_v6 = e.address.find(':') != std::string::npos;
+  return (is_v6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port);
+}
+
 result<command> parse_op(const std::string& op, const json& j) {
   if (op == "create")
     return parse_create(j);
   if (op == "attach") {
     TRY(a, parse_attach(j));
+    return command{std::move(*a)};
+  }
+  if (op == "attach_remote") {
+    TRY(a, parse_attach_remote(j));
     return command{std::move(*a)};
   }
   if (op == "detach")
@@ -213,8 +222,8 @@ result<command> parse_op(const std::string& op, const json& j) {
   if (op == "resolve")
     return parse_resolve(j);
   return bad("unknown op '" + op +
-                 "' (create, attach, detach, delete, promote, demote, status, rate, resize, "
-                 "verify, resolve)",
+                 "' (create, attach, attach_remote, detach, delete, promote, demote, status, "
+                 "rate, resize, verify, resolve)",
              "op");
 }
 
@@ -254,21 +263,45 @@ result<attach_command> parse_attach(const json& j) {
   return a;
 }
 
+result<attach_remote_command> parse_attach_remote(const json& j) {
+  if (auto s = reject_unknown_fields(j, {"op", "name", "size", "servers"}, ""); !s)
+    return s.err();
+  TRY(name, required_name(j));
+  TRY(size, required_uint(j, "size"));
+  if (auto s = check_size(*size, "size"); !s)
+    return s.err();
+  if (!j.contains("servers") || !j["servers"].is_array() || j["servers"].empty() ||
+      j["servers"].size() > remote_servers_max)
+    return bad("servers is a list of 1 or 2 ADDRESS:PORT (the disk's nodes)", "servers");
+  attach_remote_command a{remote_config{*name, *size, {}}};
+  for (const auto& text : j["servers"]) {
+    auto e = text.is_string() ? parse_tcp_endpoint(text.get<std::string>())
+                              : result<tcp_endpoint>(bad("", ""));
+    if (!e)
+      return bad("servers holds ADDRESS:PORT strings, got " + text.dump(), "servers");
+    a.remote.servers.push_back(*e);
+  }
+  return a;
+}
+
 #undef TRY
 
+json attach_remote_json(const attach_remote_command& a) {
+  json servers = json::array();
+  for (const auto& e : a.remote.servers)
+    servers.push_back(endpoint_text(e));
+  return {{"name", a.remote.name}, {"size", a.remote.size_bytes}, {"servers", servers}};
+}
+
 json attach_json(const attach_command& a) {
-  auto endpoint = [](const tcp_endpoint& e) {
-    bool is_v6 = e.address.find(':') != std::string::npos;
-    return (is_v6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port);
-  };
   json j = {{"name", a.volume.name},
             {"data", a.volume.data_path},
             {"meta", a.volume.meta_path},
             {"rate", a.rate_bytes_per_s}};
   if (a.volume.listen)
-    j["listen"] = endpoint(*a.volume.listen);
+    j["listen"] = endpoint_text(*a.volume.listen);
   if (a.volume.peer)
-    j["peer"] = endpoint(*a.volume.peer);
+    j["peer"] = endpoint_text(*a.volume.peer);
   return j;
 }
 
@@ -288,16 +321,37 @@ result<command> parse_request(std::string_view line) {
   return parse_op(j["op"].get<std::string>(), j);
 }
 
-result<std::vector<attach_command>> parse_state(std::string_view text) {
+// The "remotes" of a state file (absent in files from before diskless attach).
+result<std::vector<attach_remote_command>> parse_state_remotes(const json& j) {
+  std::vector<attach_remote_command> out;
+  if (!j.contains("remotes"))
+    return out;
+  if (!j["remotes"].is_array())
+    return bad("remotes must be a list", "remotes");
+  for (const auto& v : j["remotes"]) {
+    if (!v.is_object() || v.contains("op"))
+      return bad("a remote is an object of name, size and servers", "remotes");
+    auto a = parse_attach_remote(v);
+    if (!a)
+      return make_error(errc::invalid_input, a.err().message, "remotes." + a.err().field);
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+result<saved_state> parse_state(std::string_view text) {
   auto parsed = parse_json(text);
   if (!parsed)
     return parsed.err();
   const json& j = *parsed;
-  if (auto s = reject_unknown_fields(j, {"volumes"}, ""); !s)
+  if (auto s = reject_unknown_fields(j, {"volumes", "remotes"}, ""); !s)
     return s.err();
   if (!j.contains("volumes") || !j["volumes"].is_array())
     return bad("volumes must be a list", "volumes");
-  std::vector<attach_command> out;
+  auto remotes = parse_state_remotes(j);
+  if (!remotes)
+    return remotes.err();
+  saved_state out{{}, std::move(*remotes)};
   for (const auto& v : j["volumes"]) {
     if (!v.is_object())
       return bad("a volume must be an object", "volumes");
@@ -306,16 +360,19 @@ result<std::vector<attach_command>> parse_state(std::string_view text) {
     auto a = parse_attach(v);
     if (!a)
       return make_error(errc::invalid_input, a.err().message, "volumes." + a.err().field);
-    out.push_back(std::move(*a));
+    out.volumes.push_back(std::move(*a));
   }
   return out;
 }
 
-std::string state_text(const std::vector<attach_command>& volumes) {
-  json list = json::array();
-  for (const auto& v : volumes)
-    list.push_back(attach_json(v));
-  return json{{"volumes", list}}.dump(2) + "\n";
+std::string state_text(const saved_state& state) {
+  json volumes = json::array();
+  for (const auto& v : state.volumes)
+    volumes.push_back(attach_json(v));
+  json remotes = json::array();
+  for (const auto& r : state.remotes)
+    remotes.push_back(attach_remote_json(r));
+  return json{{"volumes", volumes}, {"remotes", remotes}}.dump(2) + "\n";
 }
 
 const char* reply_code(errc code) {
@@ -377,6 +434,19 @@ json status_json(const volume_status& s) {
           {"nbd_clients", s.nbd_clients},
           {"generation", generation},
           {"verify", verify}};
+}
+
+json remote_status_json(const remote_config& c, const remote_status& s, uint64_t nbd_clients) {
+  json servers = json::array();
+  for (const auto& e : c.servers)
+    servers.push_back(endpoint_text(e));
+  return {{"name", c.name},
+          {"size", c.size_bytes},
+          {"servers", servers},
+          {"server", s.server},
+          {"connected", s.is_connected},
+          {"message", s.message},
+          {"nbd_clients", nbd_clients}};
 }
 
 }  // namespace vcube::esan::control

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "esan/esand_config.h"
+#include "esan/remote_backend.h"
 
 namespace vcube::esan::control {
 
@@ -26,6 +27,7 @@ inline constexpr uint64_t volume_bytes_align = 4096;
 inline constexpr uint32_t region_bytes_default = 65536;
 inline constexpr size_t path_bytes_max = 4096;
 inline constexpr size_t first_differences_max = 16;
+inline constexpr size_t remote_servers_max = 2;
 
 struct create_command {
   std::string name;
@@ -42,6 +44,12 @@ struct attach_command {
   mirror_config volume;  // name, data, meta, listen or peer
   uint64_t rate_bytes_per_s = 0;
   friend bool same_volume(const attach_command& a, const attach_command& b);
+};
+
+// A diskless node's volume: served here, stored on the servers (the disk's
+// nodes; remote_backend.h). Also one entry of the --state file's "remotes".
+struct attach_remote_command {
+  remote_config remote;
 };
 
 struct detach_command {
@@ -78,9 +86,9 @@ struct resolve_command {
   std::string name;  // discard this side's data (the only resolution so far)
 };
 
-using command = std::variant<create_command, attach_command, detach_command, delete_command,
-                             promote_command, demote_command, status_command, rate_command,
-                             resize_command, verify_command, resolve_command>;
+using command = std::variant<create_command, attach_command, attach_remote_command, detach_command,
+                             delete_command, promote_command, demote_command, status_command,
+                             rate_command, resize_command, verify_command, resolve_command>;
 
 // A request line (without its newline). Errors are invalid_input naming the field.
 result<command> parse_request(std::string_view line);
@@ -88,9 +96,17 @@ result<command> parse_request(std::string_view line);
 result<attach_command> parse_attach(const json& j);
 json attach_json(const attach_command& a);
 
-// The --state file: {"volumes": [attach fields, ...]}.
-result<std::vector<attach_command>> parse_state(std::string_view text);
-std::string state_text(const std::vector<attach_command>& volumes);
+// The fields of an attach_remote (without "op"), as in the request.
+result<attach_remote_command> parse_attach_remote(const json& j);
+json attach_remote_json(const attach_remote_command& a);
+
+// The --state file: {"volumes": [attach fields, ...], "remotes": [attach_remote fields, ...]}.
+struct saved_state {
+  std::vector<attach_command> volumes;
+  std::vector<attach_remote_command> remotes;
+};
+result<saved_state> parse_state(std::string_view text);
+std::string state_text(const saved_state& state);
 
 // "invalid_input", "not_found", "conflict", "unavailable" or "io".
 const char* reply_code(errc code);
@@ -126,5 +142,8 @@ struct volume_status {
 };
 
 json status_json(const volume_status& s);
+
+// A remote volume in the status reply's "remotes".
+json remote_status_json(const remote_config& c, const remote_status& s, uint64_t nbd_clients);
 
 }  // namespace vcube::esan::control

@@ -43,6 +43,10 @@ struct esand_config {
   std::vector<tcp_endpoint> tcp_endpoints;
   std::string control_path;  // the control socket (volumes come and go through it)
   std::string state_path;    // the attached volumes, restored at startup
+  // The cluster's eSAN key (--secret-file, never in the JSON file): TCP
+  // clients must prove it, remote volumes prove it (link_auth.h). Empty:
+  // TCP is open, for tests and tools on a trusted host.
+  std::string auth_key;
 };
 
 // Parses the JSON form; unknown fields are errors naming the field.

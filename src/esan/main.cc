@@ -15,6 +15,7 @@
 #include "esan/control_server.h"
 #include "esan/esand_config.h"
 #include "esan/file_backend.h"
+#include "esan/link_auth.h"
 #include "esan/meta_file.h"
 #include "esan/mirror.h"
 #include "esan/nbd_server.h"
@@ -34,6 +35,7 @@ struct flags {
   std::vector<std::string> mirrors;
   std::string control_path;
   std::string state_path;
+  std::string secret_file;
   std::string create_meta;
   uint64_t size_bytes = 0;
   uint32_t region_bytes = 65536;
@@ -75,6 +77,15 @@ result<esand_config> gather(const flags& f) {
   c.state_path = f.state_path;
   if (!c.state_path.empty() && c.control_path.empty())
     return make_error(errc::invalid_input, "--state needs --control", "state");
+  if (!f.secret_file.empty()) {
+    auto key = env::read_file(f.secret_file);
+    if (!key)
+      return key.err();
+    if (key->size() < auth::key_bytes_min)
+      return make_error(errc::invalid_input,
+                        f.secret_file + " holds fewer than 16 bytes: not a key", "secret-file");
+    c.auth_key = std::move(*key);
+  }
   for (const auto& text : f.tcp) {
     auto endpoint = parse_tcp_endpoint(text);
     if (!endpoint)
@@ -134,6 +145,7 @@ int serve(const esand_config& c, export_map exports,
           std::vector<std::unique_ptr<peer_link>>& links) {
   asio::io_context io;
   nbd_server server(io, std::move(exports));
+  server.set_auth_key(c.auth_key);
   if (auto s = listen_all(server, c); !s) {
     spdlog::error("{}", s.err().message);
     return 1;
@@ -145,7 +157,7 @@ int serve(const esand_config& c, export_map exports,
     }
   // The volume calls below wait for this (the NBD) thread's io_context: run
   // it on a helper thread until the main loop takes over.
-  volume_manager volumes(server, c.state_path);
+  volume_manager volumes(server, c.state_path, c.auth_key);
   control_server control(volumes);
   if (!c.control_path.empty()) {
     auto guard = asio::make_work_guard(io);
@@ -199,6 +211,8 @@ int main(int argc, char** argv) {
                  "with --control: the attached volumes, kept here and restored at startup");
   app.add_option("--unix", f.unix_paths, "listen on this unix socket path");
   app.add_option("--tcp", f.tcp, "listen on ADDRESS:PORT");
+  app.add_option("--secret-file", f.secret_file,
+                 "the cluster's eSAN key: TCP clients must prove it, remote volumes prove it");
   app.add_option("--mirror", f.mirrors,
                  "name=N,data=PATH,meta=PATH,listen=ADDR:PORT|peer=ADDR:PORT: a mirrored volume");
   app.add_option("--create-meta", f.create_meta,

@@ -100,6 +100,8 @@ class mirror final : public backend {
   status flush() override;
   status trim(uint64_t offset, uint64_t length, bool is_fua) override;
   status write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) override;
+  // Only a primary serves another node (a diskless one).
+  bool may_serve_remotely() const override { return is_primary(); }
 
  private:
   // The activity log around a primary's write: al_begin records the

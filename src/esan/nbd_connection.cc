@@ -6,6 +6,8 @@
 #include <array>
 #include <optional>
 
+#include "esan/link_auth.h"
+
 namespace vcube::esan {
 
 // Closes the connection unless destroyed (disarmed) before `limit` passes.
@@ -28,13 +30,16 @@ class deadline {
 };
 
 connection::connection(stream_socket socket, const export_map& exports, asio::thread_pool& pool,
-                       const connection_limits& limits, std::string peer)
+                       const connection_limits& limits, std::string peer, bool is_remote,
+                       std::string auth_key)
     : socket_(std::move(socket)),
       change_(socket_.get_executor(), asio::steady_timer::time_point::max()),
       exports_(exports),
       pool_(pool),
       limits_(limits),
-      peer_(std::move(peer)) {}
+      peer_(std::move(peer)),
+      is_remote_(is_remote),
+      auth_key_(std::move(auth_key)) {}
 
 void connection::close(const std::string& reason) {
   if (is_closed_)
@@ -49,6 +54,11 @@ void connection::close(const std::string& reason) {
 
 awaitable<void> connection::run(std::shared_ptr<connection> self) {
   // GCC 12 miscompiles co_await inside conditions: await into a variable first.
+  if (!self->auth_key_.empty()) {
+    const bool is_authenticated = co_await authenticate(self);
+    if (!is_authenticated)
+      co_return;
+  }
   const bool is_negotiated = co_await negotiate(self);
   if (is_negotiated)
     co_await transmit(self);
@@ -57,6 +67,8 @@ awaitable<void> connection::run(std::shared_ptr<connection> self) {
 std::vector<nbd::export_description> connection::describe_exports() const {
   std::vector<nbd::export_description> out;
   for (const auto& [name, b] : exports_) {
+    if (is_remote_ && !b->may_serve_remotely())
+      continue;
     nbd::export_description d{
         name, b->size_bytes(),          b->is_read_only(), limits_.block_size_min_bytes,
         4096, limits_.payload_bytes_max};
@@ -68,6 +80,27 @@ std::vector<nbd::export_description> connection::describe_exports() const {
       spdlog::warn("nbd: export {} not offered: {}", name, nbd::validate(d).err().message);
   }
   return out;
+}
+
+awaitable<bool> connection::authenticate(std::shared_ptr<connection> self) {
+  deadline limit(self, self->limits_.handshake_timeout_ms, "the authentication");
+  const std::string server_nonce = auth::random_nonce();
+  const std::string challenge = auth::challenge(server_nonce);
+  co_await send(self, challenge);
+  std::array<std::byte, auth::response_bytes> response{};
+  const bool is_read = co_await read_exact(self, response, false);
+  if (!is_read)
+    co_return false;
+  std::string client_nonce;
+  const std::string_view text(reinterpret_cast<const char*>(response.data()), response.size());
+  auto proof = auth::check_response(self->auth_key_, server_nonce, text, client_nonce);
+  if (!proof) {
+    self->close(proof.err().message);
+    co_return false;
+  }
+  const std::string proof_text = std::move(*proof);
+  co_await send(self, proof_text);
+  co_return !self->is_closed_;
 }
 
 awaitable<bool> connection::negotiate(std::shared_ptr<connection> self) {

@@ -39,9 +39,12 @@ using stream_socket = asio::generic::stream_protocol::socket;
 class connection : public std::enable_shared_from_this<connection> {
  public:
   // `exports` and `pool` must outlive the connection; `exports` may change
-  // between the connection's steps (same thread).
+  // between the connection's steps (same thread). A remote client (TCP) is
+  // offered only exports that may_serve_remotely(); with an `auth_key` it
+  // must prove the key (link_auth.h) before the NBD handshake.
   connection(stream_socket socket, const export_map& exports, asio::thread_pool& pool,
-             const connection_limits& limits, std::string peer);
+             const connection_limits& limits, std::string peer, bool is_remote,
+             std::string auth_key);
 
   // Serves until the client leaves or misbehaves. Spawn once.
   static awaitable<void> run(std::shared_ptr<connection> self);
@@ -53,6 +56,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
  private:
   friend class deadline;
+  static awaitable<bool> authenticate(std::shared_ptr<connection> self);
   static awaitable<bool> negotiate(std::shared_ptr<connection> self);
   static awaitable<void> transmit(std::shared_ptr<connection> self);
   static awaitable<void> execute(std::shared_ptr<connection> self, nbd::request req,
@@ -72,6 +76,8 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::thread_pool& pool_;
   connection_limits limits_;
   std::string peer_;
+  bool is_remote_;
+  std::string auth_key_;
   nbd::session session_;
   std::shared_ptr<backend> backend_;
   std::string export_name_;

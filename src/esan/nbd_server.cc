@@ -84,18 +84,19 @@ awaitable<void> nbd_server::accept_loop(nbd_server* self, Acceptor* acceptor, bo
     if (is_tcp)
       socket.set_option(asio::ip::tcp::no_delay(true), ec);
     std::string peer = is_tcp ? "tcp#" : "unix#";
-    self->start_connection(std::move(socket), peer + std::to_string(++self->connections_started_));
+    self->start_connection(std::move(socket), peer + std::to_string(++self->connections_started_),
+                           is_tcp);
   }
 }
 
-void nbd_server::start_connection(stream_socket socket, std::string peer) {
+void nbd_server::start_connection(stream_socket socket, std::string peer, bool is_tcp) {
   connections_.remove_if([](const std::weak_ptr<connection>& c) { return c.expired(); });
   if (connections_.size() >= limits_.connections_max) {
     spdlog::warn("nbd: refusing a connection: {} connections already", connections_.size());
     return;  // the socket closes here
   }
   auto c = std::make_shared<connection>(std::move(socket), exports_, pool_, limits_.connection,
-                                        std::move(peer));
+                                        std::move(peer), is_tcp, is_tcp ? auth_key_ : "");
   connections_.push_back(c);
   asio::co_spawn(io_, connection::run(c), [c](std::exception_ptr e) {
     if (!e)

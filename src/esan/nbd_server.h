@@ -33,6 +33,10 @@ class nbd_server {
 
   // Listens on a unix socket, replacing a stale socket file at `path`.
   status listen_unix(const std::string& path);
+  // TCP clients must prove `key` (link_auth.h) before the NBD handshake.
+  // Empty (the default): TCP is open to anyone who reaches it. Set it
+  // before listening.
+  void set_auth_key(std::string key) { auth_key_ = std::move(key); }
   // Listens on TCP; port 0 picks a free port. Returns the bound port.
   result<uint16_t> listen_tcp(const std::string& address, uint16_t port);
   // Closes the listeners and every connection.
@@ -49,13 +53,14 @@ class nbd_server {
  private:
   template <class Acceptor>
   static awaitable<void> accept_loop(nbd_server* self, Acceptor* acceptor, bool is_tcp);
-  void start_connection(stream_socket socket, std::string peer);
+  void start_connection(stream_socket socket, std::string peer, bool is_tcp);
   // Runs `fn` on the io_context's thread (at once when called there).
   status on_io_thread(const std::function<status()>& fn);
 
   asio::io_context& io_;
   export_map exports_;
   server_limits limits_;
+  std::string auth_key_;
   asio::thread_pool pool_;
   std::list<asio::local::stream_protocol::acceptor> unix_acceptors_;
   std::list<asio::ip::tcp::acceptor> tcp_acceptors_;

@@ -62,8 +62,8 @@ status unlink_if_present(const std::string& path) {
 
 }  // namespace
 
-volume_manager::volume_manager(nbd_server& server, std::string state_path)
-    : server_(server), state_path_(std::move(state_path)) {}
+volume_manager::volume_manager(nbd_server& server, std::string state_path, std::string auth_key)
+    : server_(server), state_path_(std::move(state_path)), auth_key_(std::move(auth_key)) {}
 
 volume_manager::~volume_manager() {
   stop_all();
@@ -76,19 +76,26 @@ void volume_manager::stop_all() {
   for (auto& [name, v] : volumes_)
     v.link->stop();
   volumes_.clear();
+  for (auto& [name, r] : remotes_)
+    r->stop();
+  remotes_.clear();
 }
 
 void volume_manager::restore() {
   if (state_path_.empty() || !env::file_exists(state_path_))
     return;
   auto text = env::read_file(state_path_);
-  auto listed = text ? parse_state(*text) : result<std::vector<attach_command>>(text.err());
+  auto listed = text ? parse_state(*text) : result<saved_state>(text.err());
   if (!listed) {
     spdlog::error("esand: state file {} not used: {}", state_path_, listed.err().message);
     return;
   }
   std::lock_guard lock(mutex_);
-  for (const auto& a : *listed) {
+  for (const auto& r : listed->remotes)
+    if (auto attached = attach_remote(r, true); !attached)
+      spdlog::error("esand: remote volume {} not restored: {}", r.remote.name,
+                    attached.err().message);
+  for (const auto& a : listed->volumes) {
     auto attached = attach(a, true);
     if (attached) {
       spdlog::info("esand: volume {} restored", a.volume.name);
@@ -118,8 +125,10 @@ result<json> volume_manager::execute(const command& c) {
     return create(*x);
   if (const auto* x = std::get_if<attach_command>(&c))
     return attach(*x, false);
+  if (const auto* x = std::get_if<attach_remote_command>(&c))
+    return attach_remote(*x, false);
   if (const auto* x = std::get_if<detach_command>(&c))
-    return detach(*x);
+    return remotes_.count(x->name) ? detach_remote(*x) : detach(*x);
   if (const auto* x = std::get_if<delete_command>(&c))
     return remove(*x);
   if (const auto* x = std::get_if<status_command>(&c))
@@ -157,6 +166,8 @@ result<json> volume_manager::execute(const command& c) {
 
 result<volume_manager::volume*> volume_manager::find(const std::string& name) {
   auto it = volumes_.find(name);
+  if (it == volumes_.end() && remotes_.count(name))
+    return make_error(errc::conflict, "volume " + name + " is diskless on this node", "name");
   if (it == volumes_.end())
     return make_error(errc::not_found, "volume " + name + " is not attached", "name");
   return &it->second;
@@ -197,6 +208,9 @@ result<json> volume_manager::create(const create_command& c) {
 }
 
 result<json> volume_manager::attach(const attach_command& c, bool is_restore) {
+  if (remotes_.count(c.volume.name))
+    return make_error(errc::conflict, "volume " + c.volume.name + " is attached as a remote volume",
+                      "name");
   if (auto it = volumes_.find(c.volume.name); it != volumes_.end()) {
     if (!same_volume(it->second.config, c))
       return make_error(errc::conflict,
@@ -225,6 +239,48 @@ result<json> volume_manager::attach(const attach_command& c, bool is_restore) {
   if (!is_restore)
     if (auto s = save_state(); !s)
       return s.err();
+  return json::object();
+}
+
+result<json> volume_manager::attach_remote(const attach_remote_command& c, bool is_restore) {
+  const remote_config& wanted = c.remote;
+  if (volumes_.count(wanted.name) || absent_.count(wanted.name))
+    return make_error(errc::conflict, "volume " + wanted.name + " has a copy on this node", "name");
+  if (auto it = remotes_.find(wanted.name); it != remotes_.end()) {
+    if (attach_remote_json({it->second->config()}) == attach_remote_json(c))
+      return json::object();  // the same attach again: done already
+    // Another size or other servers: detach first (refused while a client uses it).
+    return make_error(errc::conflict,
+                      "remote volume " + wanted.name + " is attached with another size or servers",
+                      "name");
+  }
+  nbd_client_options options;
+  options.auth_key = auth_key_;
+  auto remote = std::make_shared<remote_backend>(wanted, options);
+  if (auto s = server_.add_export(wanted.name, remote); !s)
+    return s.err();
+  remotes_.emplace(wanted.name, std::move(remote));
+  spdlog::info("esand: remote volume {} attached", wanted.name);
+  if (!is_restore)
+    if (auto s = save_state(); !s)
+      return s.err();
+  return json::object();
+}
+
+result<json> volume_manager::detach_remote(const detach_command& c) {
+  auto clients = server_.client_count(c.name);
+  if (!clients)
+    return clients.err();
+  if (*clients > 0 && !c.is_forced)
+    return make_error(errc::conflict, "volume " + c.name + " has " + std::to_string(*clients) +
+                                          " NBD clients; stop them or detach with force");
+  if (auto s = server_.remove_export(c.name); !s && s.err().code != errc::not_found)
+    return s.err();
+  remotes_.at(c.name)->stop();
+  remotes_.erase(c.name);
+  spdlog::info("esand: remote volume {} detached", c.name);
+  if (auto s = save_state(); !s)
+    return s.err();
   return json::object();
 }
 
@@ -308,26 +364,35 @@ control::volume_status volume_manager::status_of(const std::string& name, const 
 
 result<json> volume_manager::report(const status_command& c) {
   json list = json::array();
-  if (c.name) {
+  if (c.name && !remotes_.count(*c.name)) {
     auto v = find(*c.name);
     if (!v)
       return v.err();
     list.push_back(status_json(status_of(*c.name, **v)));
-  } else {
+  } else if (!c.name) {
     for (const auto& [name, v] : volumes_)
       list.push_back(status_json(status_of(name, v)));
   }
-  return json{{"volumes", list}};
+  json remotes = json::array();
+  for (const auto& [name, r] : remotes_) {
+    if (c.name && *c.name != name)
+      continue;
+    auto clients = server_.client_count(name);
+    remotes.push_back(remote_status_json(r->config(), r->status_now(), clients ? *clients : 0));
+  }
+  return json{{"volumes", list}, {"remotes", remotes}};
 }
 
 status volume_manager::save_state() {
   if (state_path_.empty())
     return ok_status();
-  std::vector<attach_command> all;
+  saved_state all;
   for (const auto& [name, v] : volumes_)
-    all.push_back(v.config);
+    all.volumes.push_back(v.config);
   for (const auto& [name, a] : absent_)
-    all.push_back(a);
+    all.volumes.push_back(a);
+  for (const auto& [name, r] : remotes_)
+    all.remotes.push_back({r->config()});
   auto parent = std::filesystem::path(state_path_).parent_path();
   if (!parent.empty())
     if (auto s = env::make_directories(parent.string()); !s)

@@ -19,13 +19,15 @@
 #include "esan/mirror.h"
 #include "esan/nbd_server.h"
 #include "esan/peer_link.h"
+#include "esan/remote_backend.h"
 
 namespace vcube::esan {
 
 class volume_manager {
  public:
-  // `server` must outlive the manager. `state_path` may be empty (nothing persisted).
-  volume_manager(nbd_server& server, std::string state_path);
+  // `server` must outlive the manager. `state_path` may be empty (nothing
+  // persisted). Remote volumes prove `auth_key` to their servers.
+  volume_manager(nbd_server& server, std::string state_path, std::string auth_key = "");
   ~volume_manager();  // stops every peer link
   volume_manager(const volume_manager&) = delete;
   volume_manager& operator=(const volume_manager&) = delete;
@@ -48,6 +50,8 @@ class volume_manager {
   result<json> execute(const control::command& c);
   result<json> create(const control::create_command& c);
   result<json> attach(const control::attach_command& c, bool is_restore);
+  result<json> attach_remote(const control::attach_remote_command& c, bool is_restore);
+  result<json> detach_remote(const control::detach_command& c);
   result<json> detach(const control::detach_command& c);
   result<json> remove(const control::delete_command& c);
   result<json> report(const control::status_command& c);
@@ -58,10 +62,13 @@ class volume_manager {
 
   nbd_server& server_;
   const std::string state_path_;
+  const std::string auth_key_;
   std::mutex mutex_;  // every field below; held for a whole command
   std::map<std::string, volume> volumes_;
   // In the state file but not openable at startup: kept there until detached.
   std::map<std::string, control::attach_command> absent_;
+  // Diskless volumes: served here, stored on other nodes.
+  std::map<std::string, std::shared_ptr<remote_backend>> remotes_;
 };
 
 }  // namespace vcube::esan

@@ -58,9 +58,17 @@ struct vm_info {  // a domain `vm` object (non-HA VMs count for memory only)
   int priority = 0;            // ha.priority 0..100 (higher: placed first)
   std::string preferred_node;  // ha.preferred_node, "" for none
   bool is_sticky = false;      // ha.sticky: bound to `node`, never recovered elsewhere
-  // The nodes that hold its eSAN disks (a VM runs only where its disks are);
-  // empty: any node.
+  // The nodes it may run on; empty: any node. With eSAN disks: the nodes
+  // with a usable copy of all of them, or any node while every disk has a
+  // usable copy on a member (the others run it diskless).
   std::vector<std::string> allowed_nodes{};
+  // The nodes with a usable copy of all its eSAN disks: placement prefers
+  // them (its I/O stays local).
+  std::vector<std::string> local_nodes{};
+  // The nodes holding a copy of its eSAN disks. Where it runs on another
+  // node, one of them serves its disks; a lost one may have been serving,
+  // so it is fenced before its peer takes over.
+  std::vector<std::string> storage_nodes{};
 };
 
 enum class run_state { running, paused, stopped, crashed };

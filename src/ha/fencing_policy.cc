@@ -26,6 +26,18 @@ std::set<std::string> nodes_needing_fence(const decide_context& c) {
     }
     runs_ha_vm_here = runs_ha_vm_here || (vm != nullptr && vm->is_ha && is_active(r.state) &&
                                           r.node == c.view.in().self);
+    // A VM running diskless on a member: a lost node of its disks may have
+    // been serving them, and its peer takes over only once it is off.
+    bool is_diskless = vm != nullptr && is_active(r.state) && c.view.is_member(r.node) &&
+                       std::find(vm->storage_nodes.begin(), vm->storage_nodes.end(), r.node) ==
+                           vm->storage_nodes.end();
+    if (is_diskless) {
+      for (const std::string& node : vm->storage_nodes) {
+        if (!c.view.is_member(node)) {
+          lost.insert(node);
+        }
+      }
+    }
   }
   // Two-node split: the peer, also quorate, fences this node for its HA VMs;
   // this side must race it, or the side without VMs would always win.

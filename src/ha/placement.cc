@@ -41,15 +41,22 @@ std::optional<std::string> choose_node(const decide_context& c, const vm_info& v
   if (!preferred.empty() && preferred != except && is_candidate(c, preferred, vm)) {
     return preferred;
   }
+  // The node with the most free memory, among those with local copies of its
+  // disks when one of them fits.
   const node_info* best = nullptr;
+  bool is_best_local = false;
   int64_t best_free_mib = 0;
   for (const node_info* n : c.view.nodes_by_id()) {
     if (n->name == except || !unfit_reason(c, *n, vm).empty()) {
       continue;
     }
+    bool is_local =
+        std::find(vm.local_nodes.begin(), vm.local_nodes.end(), n->name) != vm.local_nodes.end();
     int64_t free_mib = n->memory_mib - c.ledger.used_mib(n->name, vm.name);
-    if (best == nullptr || free_mib > best_free_mib) {
+    if (best == nullptr || (is_local && !is_best_local) ||
+        (is_local == is_best_local && free_mib > best_free_mib)) {
       best = n;
+      is_best_local = is_local;
       best_free_mib = free_mib;
     }
   }

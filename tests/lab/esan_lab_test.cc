@@ -18,25 +18,27 @@ using namespace std::chrono_literals;
 const std::string db_ip = "10.231.78.70";
 constexpr int64_t disk_mib = 64;
 
-json guest_config() {
+const std::string dl_ip = "10.231.78.71";
+
+// A test guest named after its eSAN disk.
+json guest_config(const std::string& name = "db", const std::string& node = "n2",
+                  const std::string& ip = db_ip) {
   return {{"vcpus", 1},
           {"memory_mib", 256},
-          {"node", "n2"},
+          {"node", node},
           {"acceleration", "auto"},
-          {"disks", {{{"esan", "db"}, {"cache", "none"}}}},
+          {"disks", {{{"esan", name}, {"cache", "none"}}}},
           {"nics", {{{"network", "lan"}}}},
           {"kernel",
            {{"kernel", "vmlinux"},
             {"initrd", "initrd.img"},
-            {"cmdline",
-             "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=db "
-             "vcube.ip=" +
-                 db_ip + "/24"}}},
+            {"cmdline", "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=" + name +
+                            " vcube.ip=" + ip + "/24"}}},
           {"ha", {{"state", "stopped"}}}};
 }
 
-int64_t resume_counter(int k) {
-  std::string serial = node_file(k, "/run/vcube/vms/db/serial.log");
+int64_t resume_counter(int k, const std::string& vm = "db") {
+  std::string serial = node_file(k, "/run/vcube/vms/" + vm + "/serial.log");
   static const std::regex pattern("resume_counter=([0-9]+)");
   int64_t best = -1;
   for (std::sregex_iterator it(serial.begin(), serial.end(), pattern), end; it != end; ++it)
@@ -55,15 +57,17 @@ class EsanLab : public guest_lab_suite {
                   .status,
               200u);
   }
-  static json disk(int k) { return call(k, http::verb::get, "/api/v1/disks/db").body; }
-  static json side(int k, const std::string& node) {
-    for (const auto& s : disk(k).value("sides", json::array()))
+  static json disk(int k, const std::string& name = "db") {
+    return call(k, http::verb::get, "/api/v1/disks/" + name).body;
+  }
+  static json side(int k, const std::string& node, const std::string& name = "db") {
+    for (const auto& s : disk(k, name).value("sides", json::array()))
       if (s.value("node", "") == node)
         return s;
     return nullptr;
   }
-  static bool is_in_sync(int k) {
-    json d = disk(k);
+  static bool is_in_sync(int k, const std::string& name = "db") {
+    json d = disk(k, name);
     if (d.value("state", "") != "UpToDate/UpToDate")
       return false;
     for (const auto& s : d.value("sides", json::array()))
@@ -71,11 +75,11 @@ class EsanLab : public guest_lab_suite {
         return false;
     return true;
   }
-  static json vm_status(int k) {
-    return call(k, http::verb::get, "/api/v1/vms/db").body.value("status", json());
+  static json vm_status(int k, const std::string& vm = "db") {
+    return call(k, http::verb::get, "/api/v1/vms/" + vm).body.value("status", json());
   }
-  static bool runs_on(int k, const std::string& node) {
-    json s = vm_status(k);
+  static bool runs_on(int k, const std::string& node, const std::string& vm = "db") {
+    json s = vm_status(k, vm);
     return s.is_object() && s.value("state", "") == "running" && s.value("node", "") == node;
   }
 };
@@ -99,10 +103,9 @@ TEST_F(EsanLab, ADiskIsCreatedOnItsTwoNodesInSync) {
 }
 
 TEST_F(EsanLab, AnHaVmRunsOnItsEsanDisk) {
-  auto wrong_node = guest_config();
-  wrong_node["node"] = "n1";
+  auto no_disk = guest_config("nope");
   auto refused =
-      call(1, http::verb::put, "/api/v1/vms/db", json{{"config", wrong_node}, {"base_version", 0}});
+      call(1, http::verb::put, "/api/v1/vms/db", json{{"config", no_disk}, {"base_version", 0}});
   EXPECT_EQ(refused.status, 400u) << refused.body.dump();
   auto created = call(1, http::verb::put, "/api/v1/vms/db",
                       json{{"config", guest_config()}, {"base_version", 0}});
@@ -256,6 +259,108 @@ TEST_F(EsanLab, AnImportedDiskIsSyncedInFullThenDeletedOnBothNodes) {
         },
         30s))
         << "n" << k << " still has the deleted disk's files";
+}
+
+// Diskless attach: a VM on n1, which holds no copy of its disk (on n2 and
+// n3). n1's esand serves it to QEMU from the disk's primary over
+// authenticated TCP NBD.
+TEST_F(EsanLab, AVmRunsDisklessOnANodeWithoutACopy) {
+  auto created = call(1, http::verb::post, "/api/v1/disks",
+                      json{{"name", "dl"}, {"size_mib", disk_mib}, {"nodes", {"n2", "n3"}}});
+  ASSERT_EQ(created.status, 200u) << created.body.dump();
+  ASSERT_TRUE(wait_until([] { return is_in_sync(1, "dl"); }, 60s)) << disk(1, "dl").dump();
+  auto defined = call(1, http::verb::put, "/api/v1/vms/dl",
+                      json{{"config", guest_config("dl", "n1", dl_ip)}, {"base_version", 0}});
+  ASSERT_EQ(defined.status, 200u) << defined.body.dump();
+  ASSERT_EQ(call(1, http::verb::post, "/api/v1/vms/dl/start").status, 200u);
+  json got;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        got = guest_http(dl_ip);
+        return got.is_object() && got.value("counter", 0) > 20 && got.value("disk", false);
+      },
+      120s))
+      << node_file(1, "/run/vcube/vms/dl/serial.log") << node_file(1, "/var/log/vcube/esand.log");
+  EXPECT_TRUE(runs_on(1, "n1", "dl"));
+  // The first disk node serves it; n1's esand is its NBD client.
+  EXPECT_TRUE(wait_until(
+      [] {
+        json s = side(1, "n2", "dl");
+        return s.value("role", "") == "primary" && s.value("nbd_clients", 0) >= 1;
+      },
+      30s))
+      << disk(1, "dl").dump();
+  EXPECT_EQ(side(1, "n3", "dl").value("role", ""), "secondary") << disk(1, "dl").dump();
+  EXPECT_TRUE(is_in_sync(1, "dl")) << disk(1, "dl").dump();
+}
+
+// The NBD port on the cluster network serves only clients that prove the
+// cluster's key: a plain NBD client gets nothing.
+TEST_F(EsanLab, TheNbdPortRefusesClientsWithoutTheClusterKey) {
+  json addresses = call(1, http::verb::get, "/api/v1/domain/node/n2")
+                       .body.value("value", json::object())
+                       .value("addresses", json::array());
+  ASSERT_FALSE(addresses.empty());
+  std::string address = addresses[0].get<std::string>();
+  std::string out;
+  EXPECT_NE(run_vcube({"lab", "exec", "1", "--", "timeout", "20", "nbdinfo",
+                       "nbd://" + address + ":10809/dl"},
+                      &out),
+            0)
+      << out;
+  EXPECT_EQ(out.find("export-size"), std::string::npos) << out;
+}
+
+// The serving node dies under the writing guest: it is fenced, the other disk
+// node becomes primary, n1's esand moves over to it, and the guest goes on
+// without a reboot or an I/O error. A reset then boots from the new primary's
+// copy and finds every write the guest saw acknowledged.
+TEST_F(EsanLab, KillingTheServingNodeMovesTheDiskNotTheVm) {
+  json before = guest_http(dl_ip);
+  ASSERT_TRUE(before.is_object());
+  size_t offs_before = count_of(switch_log(), "n2 ForceOff 204");
+  ASSERT_EQ(run_vcube({"lab", "kill", "2"}), 0);
+  EXPECT_TRUE(wait_until(
+      [] {
+        json s = side(1, "n3", "dl");
+        return s.value("role", "") == "primary" && s.value("nbd_clients", 0) >= 1;
+      },
+      120s))
+      << disk(1, "dl").dump() << call(1, http::verb::get, "/api/v1/ha").body.dump();
+  json after;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        after = guest_http(dl_ip);
+        return after.is_object() && after.value("counter", 0) > before.value("counter", 0) + 100;
+      },
+      120s))
+      << node_file(1, "/run/vcube/vms/dl/serial.log") << node_file(1, "/var/log/vcube/esand.log");
+  EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // no reboot
+  EXPECT_TRUE(runs_on(1, "n1", "dl"));
+  EXPECT_EQ(node_file(1, "/run/vcube/vms/dl/serial.log").find("disk-error"), std::string::npos)
+      << node_file(1, "/run/vcube/vms/dl/serial.log");
+  EXPECT_GT(count_of(switch_log(), "n2 ForceOff 204"), offs_before) << switch_log();  // fenced
+
+  int64_t acknowledged = guest_http(dl_ip).value("counter", int64_t(0));
+  ASSERT_GT(acknowledged, 0);
+  ASSERT_EQ(call(1, http::verb::post, "/api/v1/vms/dl/reset").status, 200u);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json now = guest_http(dl_ip);
+        return now.is_object() && now.value("boot", 0) > before.value("boot", 0);
+      },
+      120s))
+      << node_file(1, "/run/vcube/vms/dl/serial.log");
+  EXPECT_GE(resume_counter(1, "dl"), acknowledged) << node_file(1, "/run/vcube/vms/dl/serial.log");
+}
+
+TEST_F(EsanLab, TheOldServerReturnsAsSecondary) {
+  ASSERT_EQ(run_vcube({"lab", "start", "2"}), 0);
+  ASSERT_TRUE(wait_until([] { return is_in_sync(1, "dl"); }, 180s)) << disk(1, "dl").dump();
+  EXPECT_EQ(side(1, "n2", "dl").value("role", ""), "secondary") << disk(1, "dl").dump();
+  EXPECT_EQ(side(1, "n3", "dl").value("role", ""), "primary") << disk(1, "dl").dump();
+  EXPECT_TRUE(runs_on(2, "n1", "dl"));
+  EXPECT_EQ(qemu_processes("dl"), 1);
 }
 
 }  // namespace

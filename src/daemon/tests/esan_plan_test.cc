@@ -187,5 +187,112 @@ TEST(esan_status, from_esand_and_worth_a_write_only_on_change) {
   EXPECT_TRUE(esan_status_worth_writing(a, esan_status_value("d1", "n1", volume, 3, 0, 1001)));
 }
 
+// Diskless attach: a VM on n3 uses d1 (on n1 and n2).
+class esan_diskless : public esan_plan {
+ protected:
+  void SetUp() override {
+    esan_plan::SetUp();
+    json vm = vm_value("n3");
+    vm["disks"] = {{{"esan", "d1"}}};
+    apply({put("network", "lan", network_value()), put("vm", "vm1", vm)});
+  }
+  void apply(std::vector<domain::change> changes) {
+    auto v = s->apply(apply_request(std::move(changes)));
+    ASSERT_TRUE(v) << v.err().message;
+  }
+  void status(const std::string& node, const std::string& role, const std::string& state,
+              int clients = 0) {
+    apply({put("esan_status", "d1." + node,
+               {{"disk", "d1"},
+                {"node", node},
+                {"role", role},
+                {"disk_state", state},
+                {"nbd_clients", clients}})});
+  }
+  std::string server(const std::set<std::string>& members) {
+    return esan_serving_node(*s, "d1", members);
+  }
+  const std::set<std::string> all = {"n1", "n2", "n3"};
+};
+
+TEST_F(esan_diskless, the_vm_node_gets_a_remote_volume_from_both_disk_nodes) {
+  EXPECT_TRUE(wanted_remotes(*s, "n3", {}).empty());  // no VM of it runs here
+  auto remotes = wanted_remotes(*s, "n3", {"d1"});
+  ASSERT_EQ(remotes.size(), 1u);
+  EXPECT_EQ(remotes[0].name, "d1");
+  EXPECT_EQ(remotes[0].size_bytes, uint64_t(64) << 20);
+  EXPECT_EQ(remotes[0].servers, (std::vector<std::string>{"10.0.0.1:10809", "10.0.0.2:10809"}));
+  EXPECT_TRUE(wanted_remotes(*s, "n1", {"d1"}).empty());  // a copy there: local
+  EXPECT_EQ(esan_nbd_listen(*s, "n2"), "10.0.0.2:10809");
+
+  auto requests = esan_remote_requests(remotes, json::array());
+  ASSERT_EQ(ops(requests), (std::vector<std::string>{"attach_remote d1"}));
+  EXPECT_EQ(requests[0]["servers"], json({"10.0.0.1:10809", "10.0.0.2:10809"}));
+  json have = {{{"name", "d1"},
+                {"size", uint64_t(64) << 20},
+                {"servers", {"10.0.0.1:10809", "10.0.0.2:10809"}}}};
+  EXPECT_TRUE(esan_remote_requests(remotes, have).empty());
+  // Grown: attached again with the new size.
+  have[0]["size"] = uint64_t(32) << 20;
+  EXPECT_EQ(ops(esan_remote_requests(remotes, have)),
+            (std::vector<std::string>{"detach d1", "attach_remote d1"}));
+  // The VM left: detached.
+  EXPECT_EQ(ops(esan_remote_requests({}, have)), (std::vector<std::string>{"detach d1"}));
+}
+
+TEST_F(esan_diskless, one_disk_node_serves_the_first_usable_one_when_both_are_up) {
+  EXPECT_EQ(server(all), "");  // no status yet: no usable copy known
+  status("n1", "secondary", "UpToDate");
+  status("n2", "secondary", "UpToDate");
+  EXPECT_EQ(server(all), "n1");
+  status("n1", "secondary", "Inconsistent");
+  EXPECT_EQ(server(all), "n2");
+  status("n1", "secondary", "SplitBrain");
+  status("n2", "secondary", "SplitBrain");
+  EXPECT_EQ(server(all), "");  // the operator decides first
+}
+
+TEST_F(esan_diskless, the_node_serving_now_keeps_serving) {
+  status("n1", "primary", "UpToDate");
+  status("n2", "primary", "UpToDate", 1);  // n1 came back as primary; n2 serves
+  EXPECT_EQ(server(all), "n2");
+  status("n2", "primary", "UpToDate", 0);
+  status("n1", "secondary", "UpToDate");
+  EXPECT_EQ(server(all), "n2");  // a primary, even between two connections
+}
+
+TEST_F(esan_diskless, a_lost_server_is_replaced_only_once_it_is_fenced) {
+  status("n1", "primary", "UpToDate", 1);
+  status("n2", "secondary", "UpToDate");
+  EXPECT_EQ(server({"n2", "n3"}), "");  // n1 may still be writing
+  apply({put("ha_fence", "n1", {{"state", "requested"}})});
+  EXPECT_EQ(server({"n2", "n3"}), "");
+  apply({put("ha_fence", "n1", {{"state", "confirmed"}})});
+  EXPECT_EQ(server({"n2", "n3"}), "n2");
+}
+
+TEST_F(esan_diskless, no_server_for_a_vm_on_a_disk_node) {
+  status("n1", "secondary", "UpToDate");
+  status("n2", "secondary", "UpToDate");
+  json vm = vm_value("n2");
+  vm["disks"] = {{{"esan", "d1"}}};
+  apply({put("vm", "vm1", vm)});
+  EXPECT_EQ(server(all), "");
+}
+
+TEST_F(esan_diskless, the_serving_node_promotes_and_keeps_its_primary) {
+  auto wanted = wanted_volumes(*s, "n1", paths);
+  esan_local local;
+  local.created = {"d1"};
+  local.serving = {"d1"};
+  EXPECT_EQ(ops(esan_requests(wanted, json::array({attached("d1")}), local, paths)),
+            (std::vector<std::string>{"promote d1"}));
+  EXPECT_TRUE(esan_requests(wanted, json::array({attached("d1", "primary")}), local, paths)
+                  .empty());  // no demote while it serves, even with no client connected yet
+  local.serving.clear();
+  EXPECT_EQ(ops(esan_requests(wanted, json::array({attached("d1", "primary")}), local, paths)),
+            (std::vector<std::string>{"demote d1"}));
+}
+
 }  // namespace
 }  // namespace vcube::daemon

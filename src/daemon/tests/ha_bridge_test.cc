@@ -92,9 +92,10 @@ TEST_F(ha_bridge, input_carries_nodes_vms_reports_and_requests) {
   ASSERT_EQ(in.fence_results.size(), 1u);
 }
 
-TEST_F(ha_bridge, a_vm_on_esan_disks_may_run_only_on_their_nodes) {
+TEST_F(ha_bridge, a_vm_on_esan_disks_prefers_their_nodes_and_runs_diskless_while_served) {
   auto in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
   EXPECT_TRUE(in.vms[0].allowed_nodes.empty());
+  EXPECT_TRUE(in.vms[0].local_nodes.empty());
   json disk = {{"size_mib", 64},
                {"nodes", {"n1", "n3"}},
                {"port", 7789},
@@ -103,11 +104,18 @@ TEST_F(ha_bridge, a_vm_on_esan_disks_may_run_only_on_their_nodes) {
   vm["disks"] = {{{"esan", "d1"}}};
   apply({put("esan_disk", "d1", disk), put("vm", "web", vm)});
   in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
-  EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1", "n3"}));
+  const std::vector<std::string> both = {"n1", "n3"};
+  EXPECT_TRUE(in.vms[0].allowed_nodes.empty());  // n1 (a member) serves it anywhere
+  EXPECT_EQ(in.vms[0].local_nodes, both);
+  EXPECT_EQ(in.vms[0].storage_nodes, both);
   // n3's copy is still receiving its initial sync: not a place for the VM.
   apply({put("esan_status", "d1.n3",
              {{"disk", "d1"}, {"node", "n3"}, {"disk_state", "SyncTarget"}})});
   in = ha_input_from(*s, ha_view{"n1", {1, 2}, 0, {}});
+  EXPECT_EQ(in.vms[0].local_nodes, (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(in.vms[0].storage_nodes, both);
+  // n1 is lost: no member can serve the disk, so only n1 itself could run it.
+  in = ha_input_from(*s, ha_view{"n2", {2, 3}, 0, {}});
   EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1"}));
 }
 

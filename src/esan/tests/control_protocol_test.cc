@@ -172,15 +172,42 @@ TEST(ControlProtocol, StateFileRoundTrip) {
       R"({"op":"attach","name":"d","data":"/a","meta":"/b","listen":"10.0.0.1:7789","rate":9})");
   auto b = parsed<attach_command>(
       R"({"op":"attach","name":"e","data":"/c","meta":"/d","peer":"[fd00::1]:7790"})");
-  auto back = parse_state(state_text({a, b}));
+  auto r = parsed<attach_remote_command>(
+      R"({"op":"attach_remote","name":"f","size":8192,"servers":["10.0.0.1:10809","10.0.0.2:10809"]})");
+  auto back = parse_state(state_text({{a, b}, {r}}));
   ASSERT_TRUE(back) << back.err().message;
-  ASSERT_EQ(back->size(), 2u);
-  EXPECT_TRUE(same_volume((*back)[0], a));
-  EXPECT_EQ((*back)[0].rate_bytes_per_s, 9u);
-  EXPECT_TRUE(same_volume((*back)[1], b));
+  ASSERT_EQ(back->volumes.size(), 2u);
+  EXPECT_TRUE(same_volume(back->volumes[0], a));
+  EXPECT_EQ(back->volumes[0].rate_bytes_per_s, 9u);
+  EXPECT_TRUE(same_volume(back->volumes[1], b));
+  ASSERT_EQ(back->remotes.size(), 1u);
+  EXPECT_EQ(attach_remote_json(back->remotes[0]), attach_remote_json(r));
+  // A state file from before diskless attach has no remotes.
+  auto old = parse_state(R"({"volumes":[]})");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->remotes.empty());
   EXPECT_FALSE(parse_state(R"({"volumes":[{"name":"d"}]})"));
   EXPECT_FALSE(parse_state(R"({"volumes":[],"other":1})"));
+  EXPECT_FALSE(parse_state(R"({"volumes":[],"remotes":[{"name":"f"}]})"));
   EXPECT_FALSE(parse_state("not json"));
+}
+
+TEST(ControlProtocol, AttachRemote) {
+  auto r = parsed<attach_remote_command>(
+      R"({"op":"attach_remote","name":"f","size":8192,"servers":["10.0.0.1:10809"]})");
+  EXPECT_EQ(r.remote.name, "f");
+  EXPECT_EQ(r.remote.size_bytes, 8192u);
+  ASSERT_EQ(r.remote.servers.size(), 1u);
+  EXPECT_EQ(r.remote.servers[0].port, 10809);
+  refused(R"({"op":"attach_remote","name":"f","size":8192})", "servers");
+  refused(R"({"op":"attach_remote","name":"f","size":8192,"servers":[]})", "servers");
+  refused(R"({"op":"attach_remote","name":"f","size":8192,"servers":["a:1","b:2","c:3"]})",
+          "servers");
+  refused(R"({"op":"attach_remote","name":"f","size":8192,"servers":["nonsense"]})", "servers");
+  refused(R"({"op":"attach_remote","name":"f","size":8192,"servers":[7]})", "servers");
+  refused(R"({"op":"attach_remote","name":"f","size":8191,"servers":["10.0.0.1:1"]})", "size");
+  refused(R"({"op":"attach_remote","name":"../f","size":8192,"servers":["10.0.0.1:1"]})", "name");
+  refused(R"({"op":"attach_remote","name":"f","size":8192,"servers":["10.0.0.1:1"],"x":1})", "x");
 }
 
 TEST(ControlProtocol, Replies) {

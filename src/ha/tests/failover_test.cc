@@ -63,6 +63,51 @@ TEST(failover, a_vm_on_esan_disks_recovers_only_where_its_disks_are) {
   EXPECT_NE(h.rec("db").state, vm_state::starting);
 }
 
+TEST(failover, a_vm_prefers_the_nodes_with_its_disks_and_runs_diskless_elsewhere) {
+  harness h(3);
+  vm_info& db = h.add_vm("db", 1024, "n2");
+  db.local_nodes = {"n2", "n3"};
+  db.storage_nodes = {"n2", "n3"};
+  h.step(1000);
+  h.settle("db");
+  h.step(2000);
+  h.node("n2").is_member = false;
+  h.step(3000);
+  h.in.fence_results.push_back({"n2", true, ""});
+  h.step(5000);
+  EXPECT_EQ(h.rec("db").node, "n3");  // n1 has more room, but n3 has a copy
+  h.node("n3").mode = node_mode::standby;
+  h.vm("db").local_nodes = {"n3"};
+  h.report("db", "n3", run_state::running, h.rec("db").epoch);
+  h.step(6000);
+  // No node with a copy can take it: n1 runs it diskless, served by n3.
+  EXPECT_EQ(h.rec("db").move_to, "n1");
+}
+
+TEST(failover, a_lost_disk_node_of_a_diskless_vm_is_fenced) {
+  harness h(3);
+  vm_info& db = h.add_vm("db", 1024, "n1");
+  db.storage_nodes = {"n2", "n3"};
+  h.step(1000);
+  h.settle("db");
+  h.step(2000);
+  h.node("n3").is_member = false;  // it may have been serving db's disk to n1
+  EXPECT_EQ(h.step(3000), lines{"fence n3 delay=0"});
+  EXPECT_EQ(h.rec("db").node, "n1");  // db itself stays where it runs
+  EXPECT_EQ(h.rec("db").state, vm_state::started);
+}
+
+TEST(failover, a_lost_disk_node_of_a_vm_running_on_the_other_copy_is_not_fenced) {
+  harness h(3);
+  vm_info& db = h.add_vm("db", 1024, "n2");
+  db.storage_nodes = {"n2", "n3"};
+  h.step(1000);
+  h.settle("db");
+  h.step(2000);
+  h.node("n3").is_member = false;  // a secondary: the primary is db's own node
+  EXPECT_EQ(h.step(3000), lines{});
+}
+
 TEST(failover, failed_fence_alerts_and_retries) {
   harness h = with_web_on_n2();
   h.cfg.fence_retry_ms = 5000;
