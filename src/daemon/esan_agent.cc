@@ -328,7 +328,11 @@ awaitable<status> esan_agent::promote(std::vector<std::string> disks) {
     auto d = ctx_.domain.state().get("esan_disk", disk);
     auto nodes = d ? d->value.value("nodes", json::array()) : json::array();
     bool is_local = std::find(nodes.begin(), nodes.end(), ctx_.node.name) != nodes.end();
-    out = is_local ? co_await promote_one(disk, until) : co_await wait_remote(disk, until);
+    // GCC 12 miscompiles co_await in a conditional expression: two statements.
+    if (is_local)
+      out = co_await promote_one(disk, until);
+    else
+      out = co_await wait_remote(disk, until);
     if (!out)
       break;
   }

@@ -55,8 +55,12 @@ void vm_executor::follow_one(const std::string& name, const domain::object& reco
   } else if (wants_running && e.view.ha_epoch < epoch && ctx_.domain.writable()) {
     // Only while quorate and synced: a node cut off from the quorum may be
     // fenced any moment and its record may already be stale.
+    // Busy now, not when the coroutine first runs: another follow_ha() may
+    // come before it does, and must not start the VM a second time.
+    e.is_busy = true;
     asio::co_spawn(io_, ha_start(name, epoch), asio::detached);
   } else if (!wants_running && running) {
+    e.is_busy = true;
     asio::co_spawn(io_, ha_stop(name, epoch), asio::detached);
   } else if (!wants_running) {
     settle(name, epoch);

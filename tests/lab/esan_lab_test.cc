@@ -280,7 +280,10 @@ TEST_F(EsanLab, AVmRunsDisklessOnANodeWithoutACopy) {
         return got.is_object() && got.value("counter", 0) > 20 && got.value("disk", false);
       },
       120s))
-      << node_file(1, "/run/vcube/vms/dl/serial.log") << node_file(1, "/var/log/vcube/esand.log");
+      << node_file(1, "/run/vcube/vms/dl/serial.log") << node_file(1, "/var/log/vcube/esand.log")
+      << call(1, http::verb::get, "/api/v1/ha").body.dump()
+      << "\nQEMU processes of dl: " << qemu_processes("dl") << "\n"
+      << node_file(1, "/var/log/vcube/vcubed.log");
   EXPECT_TRUE(runs_on(1, "n1", "dl"));
   // The first disk node serves it; n1's esand is its NBD client.
   EXPECT_TRUE(wait_until(
