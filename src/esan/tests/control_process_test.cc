@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "common/json.h"
 #include "env/files.h"
@@ -66,10 +67,10 @@ class ControlProcesses : public ::testing::Test {
     return (dir_ / (side + "." + what)).string();
   }
   std::unique_ptr<esand_process> start(const std::string& side) {
-    auto p = std::make_unique<esand_process>(
-        std::vector<std::string>{"--control", path(side, "ctl"), "--state", path(side, "state"),
-                                 "--unix", path(side, "sock")},
-        path(side, "log"), wrapper_[side]);
+    std::vector<std::string> args = {"--control",         path(side, "ctl"), "--state",
+                                     path(side, "state"), "--unix",          path(side, "sock")};
+    args.insert(args.end(), extra_args_[side].begin(), extra_args_[side].end());
+    auto p = std::make_unique<esand_process>(std::move(args), path(side, "log"), wrapper_[side]);
     EXPECT_TRUE(testing::wait_for_socket(path(side, "ctl"), 10s)) << text_of(path(side, "log"));
     return p;
   }
@@ -148,9 +149,91 @@ class ControlProcesses : public ::testing::Test {
   fs::path dir_;
   std::string port_;
   std::unique_ptr<esand_process> a_, b_;
-  std::map<std::string, std::vector<std::string>> wrapper_;  // side → command prefix
-  std::string listen_address_ = "127.0.0.1";                 // where a listens
+  std::map<std::string, std::vector<std::string>> wrapper_;     // side → command prefix
+  std::map<std::string, std::vector<std::string>> extra_args_;  // side → more esand flags
+  std::string listen_address_ = "127.0.0.1";                    // where a listens
 };
+
+// Diskless attach: a and b hold the volume and serve it over TCP to nodes
+// that prove the key; c holds no copy and serves it to its qemu-io from
+// whichever of the two is primary.
+class DisklessProcesses : public ControlProcesses {
+ protected:
+  void SetUp() override {
+    key_ = fs::temp_directory_path() / ("vcube-diskless-key-" + std::to_string(getpid()));
+    std::ofstream(key_) << "a key the three esand share, at least 16 bytes";
+    nbd_port_ = {{"a", free_port()}, {"b", free_port()}};
+    for (const char* side : {"a", "b", "c"})
+      extra_args_[side] = {"--secret-file", key_.string()};
+    for (const char* side : {"a", "b"}) {
+      extra_args_[side].push_back("--tcp");
+      extra_args_[side].push_back("127.0.0.1:" + nbd_port_[side]);
+    }
+    ControlProcesses::SetUp();
+  }
+  void TearDown() override {
+    c_.reset();
+    if (HasFailure())
+      std::cerr << "---- c.log\n" << text_of(path("c", "log"));
+    ControlProcesses::TearDown();
+    fs::remove(key_);
+  }
+  json remote_status() {
+    json reply = ctl("c", {{"op", "status"}});
+    return reply.value("remotes", json::array()).empty() ? json::object() : reply["remotes"][0];
+  }
+
+  fs::path key_;
+  std::map<std::string, std::string> nbd_port_;
+  std::unique_ptr<esand_process> c_;
+};
+
+TEST_F(DisklessProcesses, ARemoteVolumeFollowsThePrimaryAndSurvivesARestart) {
+  create("a", 5, true);
+  create("b", 5, false);
+  connect_both();
+  c_ = start("c");
+  json remote = {{"op", "attach_remote"},
+                 {"name", "d"},
+                 {"size", volume_bytes},
+                 {"servers", {"127.0.0.1:" + nbd_port_["a"], "127.0.0.1:" + nbd_port_["b"]}}};
+  ok("c", remote);
+  ok("c", remote);  // the same again: ok
+  json grown = remote;
+  grown["size"] = 2 * volume_bytes;
+  EXPECT_EQ(ctl("c", grown)["code"], "conflict");
+  EXPECT_EQ(ctl("c", {{"op", "promote"}, {"name", "d"}})["code"], "conflict");
+
+  qemu_io("c", {"write -P 0x61 0 1M", "flush"});
+  EXPECT_EQ(data("a").substr(0, 1 << 20), std::string(1 << 20, '\x61'));
+  EXPECT_EQ(data("b").substr(0, 1 << 20), std::string(1 << 20, '\x61'));
+  EXPECT_EQ(remote_status()["server"], "127.0.0.1:" + nbd_port_["a"]) << remote_status().dump();
+  EXPECT_EQ(remote_status()["connected"], true);
+  // A plain NBD client gets nothing from the authenticated port.
+  auto plain = env::run({"qemu-img", "info", "nbd://127.0.0.1:" + nbd_port_["a"] + "/d"}, {}, 30s);
+  ASSERT_TRUE(plain);
+  EXPECT_NE(plain->exit_code, 0) << plain->out;
+
+  // The primary dies: c's writes wait until b is promoted, then go to b.
+  a_->kill_now();
+  ASSERT_TRUE(wait_until([&] { return !is_connected("b"); })) << status("b").dump();
+  std::thread writer([&] { qemu_io("c", {"write -P 0x62 1M 1M", "flush"}); });
+  EXPECT_TRUE(wait_until([&] {
+    return remote_status().value("message", "").find("no server takes d") != std::string::npos;
+  })) << remote_status().dump();
+  ok("b", {{"op", "promote"}, {"name", "d"}});
+  writer.join();
+  EXPECT_EQ(data("b").substr(1 << 20, 1 << 20), std::string(1 << 20, '\x62'));
+  EXPECT_EQ(data("b").substr(0, 1 << 20), std::string(1 << 20, '\x61'));
+  EXPECT_EQ(remote_status()["server"], "127.0.0.1:" + nbd_port_["b"]) << remote_status().dump();
+
+  // Restarted, c restores the remote volume from its state file.
+  c_.reset();
+  c_ = start("c");
+  qemu_io("c", {"read -P 0x62 1M 1M", "read -P 0x61 0 1M"});
+  ok("c", {{"op", "detach"}, {"name", "d"}});
+  EXPECT_TRUE(remote_status().empty());
+}
 
 TEST_F(ControlProcesses, ReplicatesRefusesPromotionSplitsAndResolves) {
   create("a", 5, true);
