@@ -190,7 +190,11 @@ std::vector<json> esan_remote_requests(const std::vector<esan_remote>& wanted,
     if (have && have->value("size", uint64_t(0)) == w.size_bytes &&
         have->value("servers", json::array()) == request["servers"])
       continue;
-    if (have)  // grown, or a node's address changed: again, once no VM holds it
+    // Grown, or a node's address changed: attached again once no QEMU holds
+    // it (a running guest keeps its size until its next start anyway).
+    if (have && have->value("nbd_clients", 0) > 0)
+      continue;
+    if (have)
       out.push_back({{"op", "detach"}, {"name", w.name}});
     out.push_back(std::move(request));
   }

@@ -84,7 +84,8 @@ std::string esan_serving_node(const domain::store& store, const std::string& dis
 
 // The control requests that attach the remote volumes of `wanted` that are
 // missing from `remotes` (the "remotes" array of esand's status) and detach
-// those no longer wanted.
+// those no longer wanted; one attached with another size or servers is
+// attached again once no NBD client (QEMU) holds it.
 std::vector<json> esan_remote_requests(const std::vector<esan_remote>& wanted, const json& remotes);
 
 // What the agent knows besides esand's status.

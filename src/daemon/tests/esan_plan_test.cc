@@ -232,8 +232,11 @@ TEST_F(esan_diskless, the_vm_node_gets_a_remote_volume_from_both_disk_nodes) {
                 {"size", uint64_t(64) << 20},
                 {"servers", {"10.0.0.1:10809", "10.0.0.2:10809"}}}};
   EXPECT_TRUE(esan_remote_requests(remotes, have).empty());
-  // Grown: attached again with the new size.
+  // Grown: attached again with the new size, once its QEMU is gone.
   have[0]["size"] = uint64_t(32) << 20;
+  have[0]["nbd_clients"] = 1;
+  EXPECT_TRUE(esan_remote_requests(remotes, have).empty());
+  have[0]["nbd_clients"] = 0;
   EXPECT_EQ(ops(esan_remote_requests(remotes, have)),
             (std::vector<std::string>{"detach d1", "attach_remote d1"}));
   // The VM left: detached.
