@@ -39,7 +39,9 @@ ha::input world::build_input(const std::string& name, const sim_node& n) const {
                                  v.priority,
                                  v.preferred,
                                  v.is_sticky,
-                                 {}});
+                                 {},
+                                 v.disk_nodes,
+                                 v.disk_nodes});
   }
   for (const auto& [vm, report] : n.store.reports) {
     in.reports.push_back(report);

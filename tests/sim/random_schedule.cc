@@ -80,10 +80,17 @@ void add_cluster(prng& r, scenario& s) {
     v.preferred = r.chance(50) ? pick_node(r, s) : "";
     v.home = v.preferred.empty() ? pick_node(r, s) : v.preferred;
     v.is_sticky = r.chance(10);
+    // On eSAN disks of two nodes, run diskless whenever it is placed elsewhere.
+    if (node_count >= 3 && r.chance(30)) {
+      v.disk_nodes = {pick_node(r, s), pick_node(r, s)};
+      if (v.disk_nodes[0] == v.disk_nodes[1]) {
+        v.disk_nodes.pop_back();
+      }
+    }
     s.vms.push_back(v);
   }
   if (s.vms.empty()) {
-    s.vms.push_back(vm_def{"vm0", 512, "n1", true, 0, "", false});
+    s.vms.push_back(vm_def{"vm0", 512, "n1", true, 0, "", false, {}});
   }
   s.timings.start_latency_ms = r.between(5, 40) * 100;
   s.timings.stop_latency_ms = r.between(5, 30) * 100;

@@ -38,6 +38,10 @@ vm_def parse_vm(const std::string& line, const std::string& name) {
   v.priority = std::stoi(option(line, "priority", "0"));
   v.is_sticky = has_word(line, "sticky");
   v.wants_running = !has_word(line, "stopped");
+  std::istringstream disks(option(line, "disks", ""));
+  for (std::string node; std::getline(disks, node, ',');) {
+    v.disk_nodes.push_back(node);
+  }
   return v;
 }
 
@@ -111,7 +115,11 @@ std::string scenario_header(const scenario& s) {
   for (const vm_def& v : s.vms) {
     text << "vm " << v.name << " memory=" << v.memory_mib << " home=" << v.home
          << " priority=" << v.priority << (v.preferred.empty() ? "" : " prefer=" + v.preferred)
-         << (v.is_sticky ? " sticky" : "") << (v.wants_running ? "" : " stopped") << "\n";
+         << (v.is_sticky ? " sticky" : "") << (v.wants_running ? "" : " stopped");
+    for (size_t i = 0; i < v.disk_nodes.size(); ++i) {
+      text << (i == 0 ? " disks=" : ",") << v.disk_nodes[i];
+    }
+    text << "\n";
   }
   const timing& t = s.timings;
   text << "timing start_ms=" << t.start_latency_ms << " stop_ms=" << t.stop_latency_ms

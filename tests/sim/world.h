@@ -34,6 +34,9 @@ struct vm_def {
   int priority = 0;
   std::string preferred;
   bool is_sticky = false;
+  // The nodes with copies of its eSAN disks (placement prefers them; a lost
+  // one is fenced while the VM runs diskless elsewhere); empty: none.
+  std::vector<std::string> disk_nodes{};
 };
 
 struct node_def {
