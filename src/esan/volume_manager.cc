@@ -267,7 +267,9 @@ result<json> volume_manager::attach_remote(const attach_remote_command& c, bool 
   return json::object();
 }
 
-result<json> volume_manager::detach_remote(const detach_command& c) {
+// The first step of a detach: the export goes (refused while NBD clients
+// use it, unless forced: then they are closed).
+status volume_manager::remove_export(const detach_command& c) {
   auto clients = server_.client_count(c.name);
   if (!clients)
     return clients.err();
@@ -275,6 +277,12 @@ result<json> volume_manager::detach_remote(const detach_command& c) {
     return make_error(errc::conflict, "volume " + c.name + " has " + std::to_string(*clients) +
                                           " NBD clients; stop them or detach with force");
   if (auto s = server_.remove_export(c.name); !s && s.err().code != errc::not_found)
+    return s;
+  return ok_status();
+}
+
+result<json> volume_manager::detach_remote(const detach_command& c) {
+  if (auto s = remove_export(c); !s)
     return s.err();
   remotes_.at(c.name)->stop();
   remotes_.erase(c.name);
@@ -293,13 +301,7 @@ result<json> volume_manager::detach(const detach_command& c) {
       return s.err();
     return json::object();
   }
-  auto clients = server_.client_count(c.name);
-  if (!clients)
-    return clients.err();
-  if (*clients > 0 && !c.is_forced)
-    return make_error(errc::conflict, "volume " + c.name + " has " + std::to_string(*clients) +
-                                          " NBD clients; stop them or detach with force");
-  if (auto s = server_.remove_export(c.name); !s && s.err().code != errc::not_found)
+  if (auto s = remove_export(c); !s)
     return s.err();
   it->second.link->stop();
   std::weak_ptr<mirror> closing = it->second.data;

@@ -52,6 +52,7 @@ class volume_manager {
   result<json> attach(const control::attach_command& c, bool is_restore);
   result<json> attach_remote(const control::attach_remote_command& c, bool is_restore);
   result<json> detach_remote(const control::detach_command& c);
+  status remove_export(const control::detach_command& c);
   result<json> detach(const control::detach_command& c);
   result<json> remove(const control::delete_command& c);
   result<json> report(const control::status_command& c);
