@@ -24,11 +24,9 @@ struct to_json_visitor {
             {"request", request_to_json(m.request)}};
   }
   json operator()(const summary_message& m) const {
-    return {{"type", "summary"},
-            {"members", members_json(m.members)},
-            {"round", m.round},
-            {"version", m.version},
-            {"checksum", m.checksum}};
+    return {{"type", "summary"},      {"members", members_json(m.members)},
+            {"round", m.round},       {"version", m.version},
+            {"checksum", m.checksum}, {"synced", m.has_synced}};
   }
   json operator()(const state_message& m) const {
     return {{"type", "state"},  {"source", m.source_node}, {"members", members_json(m.members)},
@@ -82,6 +80,12 @@ class reader {
     return it->get<uint64_t>();
   }
   uint32_t u32(const char* key) { return uint32_t(u64(key, UINT32_MAX)); }
+  bool boolean(const char* key) {
+    auto it = j_.find(key);
+    if (it == j_.end() || !it->is_boolean())
+      return fail(std::string("'") + key + "' must be true or false"), false;
+    return it->get<bool>();
+  }
   std::string text(const char* key, size_t max_bytes) {
     auto it = j_.find(key);
     if (it == j_.end() || !it->is_string() || it->get_ref<const std::string&>().size() > max_bytes)
@@ -148,9 +152,10 @@ result<message> decode_object(const json& j) {
     known = reject_unknown_fields(j, {"type", "origin", "nonce", "request_id", "request"}, "");
     m = decode_write(j, r);
   } else if (name == "summary") {
-    known = reject_unknown_fields(j, {"type", "members", "round", "version", "checksum"}, "");
-    m = message(
-        summary_message{r.members(), r.u64("round"), r.u64("version"), r.text("checksum", 128)});
+    known =
+        reject_unknown_fields(j, {"type", "members", "round", "version", "checksum", "synced"}, "");
+    m = message(summary_message{r.members(), r.u64("round"), r.u64("version"),
+                                r.text("checksum", 128), r.boolean("synced")});
   } else if (name == "state") {
     known = reject_unknown_fields(
         j, {"type", "source", "members", "round", "part", "parts", "chunk"}, "");

@@ -35,6 +35,10 @@ struct summary_message {
   uint64_t round = 0;             // sync round within that membership
   uint64_t version = 0;
   std::string checksum;
+  // The sender has been synced in a quorate membership since its vcubed
+  // started: its copy followed the cluster. A node fresh from a restart (a
+  // fenced node powered on again) may hold a copy from before it was cut off.
+  bool has_synced = false;
   friend bool operator==(const summary_message&, const summary_message&) = default;
 };
 

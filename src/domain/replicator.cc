@@ -56,11 +56,12 @@ void replicator::begin_sync(uint64_t round) {
   checks_.clear();
   check_order_.clear();
   if (is_connected_ && is_member(self_))
-    send(summary_message{members_, round_, store_.version(), store_.checksum()});
+    send(summary_message{members_, round_, store_.version(), store_.checksum(), has_synced_});
 }
 
 void replicator::finish_sync() {
   is_synced_ = true;
+  has_synced_ = has_synced_ || is_quorate_;
   summaries_.clear();
   source_.reset();
   assembly_.clear();

@@ -99,6 +99,9 @@ class replicator {
 
   // Sync round state; reset by begin_sync.
   bool is_synced_ = false;
+  // Synced in a quorate membership at least once since this replicator was
+  // made: this node's copy has followed the cluster (summary_message).
+  bool has_synced_ = false;
   uint64_t round_ = 0;
   std::map<uint32_t, summary_message> summaries_;
   std::optional<uint32_t> source_;

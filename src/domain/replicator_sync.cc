@@ -23,12 +23,25 @@ void replicator::decide_sync() {
     return;
   }
   // Highest version wins; ties go to the lowest node id (the map is ordered).
-  uint32_t source = summaries_.begin()->first;
-  for (const auto& [node, summary] : summaries_)
-    if (summary.version > summaries_[source].version)
+  // In a two-node cluster (corosync two_node: each side alone is quorate)
+  // only the nodes synced since their vcubed started take part, if any: the
+  // fenced side of a split comes back with its copy from before the fence,
+  // and however many writes it made apart, the survivor's decisions since
+  // (a VM started on it) must not be dropped for it. With a majority quorum
+  // two sides are never quorate at once, and the highest version holds
+  // every acknowledged write.
+  const bool is_two_node = store_.list("node").size() == 2;
+  const bool is_any_synced = std::any_of(summaries_.begin(), summaries_.end(),
+                                         [](const auto& entry) { return entry.second.has_synced; });
+  std::optional<uint32_t> source;
+  for (const auto& [node, summary] : summaries_) {
+    if (is_two_node && is_any_synced && !summary.has_synced)
+      continue;
+    if (!source || summary.version > summaries_[*source].version)
       source = node;
+  }
   source_ = source;
-  if (source == self_)
+  if (*source == self_)
     send_snapshot();
 }
 

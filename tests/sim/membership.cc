@@ -49,10 +49,19 @@ void world::sync_partitions() {
     if (members.front() != d.name) {
       continue;  // the lowest id member syncs its partition
     }
+    // As the replicator: in a two-node cluster, among the nodes synced in a
+    // quorate partition since they powered on (if any), the highest version.
+    bool is_any_synced = false;
+    for (const std::string& m : members) {
+      is_any_synced = is_any_synced || sim_nodes_.at(m).has_synced;
+    }
     const domain_copy* best = nullptr;
     std::string best_name;
     for (const std::string& m : members) {  // lowest id first: ties keep it
       const domain_copy& c = sim_nodes_.at(m).store;
+      if (nodes_.size() == 2 && is_any_synced && !sim_nodes_.at(m).has_synced) {
+        continue;
+      }
       if (best == nullptr || c.version > best->version) {
         best = &c;
         best_name = m;
@@ -66,6 +75,9 @@ void world::sync_partitions() {
         }
         c = *best;
       }
+    }
+    for (const std::string& m : members) {
+      sim_nodes_.at(m).has_synced = sim_nodes_.at(m).has_synced || is_quorate(m);
     }
   }
 }

@@ -98,6 +98,7 @@ void world::power_on(const std::string& node) {
   is_membership_stale_ = true;
   ++n.boot;
   n.has_seen_all = false;
+  n.has_synced = false;
   n.executor.clear();
   n.fence_results.clear();
   n.last_decided_version = -1;

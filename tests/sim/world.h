@@ -124,6 +124,7 @@ class world {
     int group = 0;
     int boot = 0;
     bool has_seen_all = true;
+    bool has_synced = true;  // synced in a quorate partition since it powered on
     int64_t clock_offset_ms = 0;
     domain_copy store;
     std::map<std::string, executor_vm> executor;

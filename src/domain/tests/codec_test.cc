@@ -15,7 +15,7 @@ std::vector<message> samples() {
           3, 0xfedcba9876543210ull, 42,
           apply_request({put("network", "lan", network_value(), 0), remove("host", "h", 7)})},
       write_message{1, 1, 1, request_of(write_request::type::activate)},
-      summary_message{{1, 2, 3}, 2, 17, std::string(64, 'a')},
+      summary_message{{1, 2, 3}, 2, 17, std::string(64, 'a'), true},
       state_message{2, {1, 2}, 0, 1, 3, "{\"x\": \"\\u0001\"}"},
       check_message{1, 9},
       check_reply_message{1, 9, 17, std::string(64, 'b')},

@@ -143,6 +143,52 @@ TEST(replicator, restarted_member_with_empty_store_converges) {
   EXPECT_EQ(bus->node(3).db->list("network").size(), 4u);
 }
 
+// A two-node split (corosync two_node: each side alone is quorate): both
+// sides write, node 2 is fenced and powered on again with more writes than
+// node 1 made. Node 1's copy stays: a node fresh from a restart never
+// overrides one that kept following the cluster.
+TEST(replicator, two_node_a_side_fresh_from_a_restart_does_not_override_the_survivor) {
+  auto bus = started(2);
+  bus->is_two_node = true;
+  bus->submit(1, apply_request({put("node", "n1", node_value(1, "10.0.0.1")),
+                                put("node", "n2", node_value(2, "10.0.0.2"))}));
+  bus->run_until_quiet();
+  bus->set_groups({0, 1});  // split: both quorate
+  bus->run_until_quiet();
+  bus->submit(1, put_network("survivor", 1));
+  for (int i = 0; i < 3; ++i)
+    bus->submit(2, put_network("fenced" + std::to_string(i), i));
+  bus->run_until_quiet();
+  ASSERT_GT(bus->node(2).db->version(), bus->node(1).db->version());
+  bus->set_groups({0, -1});  // node 2 is fenced
+  bus->run_until_quiet();
+  bus->set_groups({0, 0});  // and powered on again: its store survived
+  bus->run_until_quiet();
+  EXPECT_TRUE(bus->synced_groups_agree());
+  EXPECT_TRUE(bus->node(2).db->get("network", "survivor"));
+  EXPECT_FALSE(bus->node(2).db->get("network", "fenced0"));
+}
+
+// Without a restart both copies followed their side: the highest version
+// wins, as with a majority quorum.
+TEST(replicator, two_node_a_healed_split_without_restarts_keeps_the_highest_version) {
+  auto bus = started(2);
+  bus->is_two_node = true;
+  bus->submit(1, apply_request({put("node", "n1", node_value(1, "10.0.0.1")),
+                                put("node", "n2", node_value(2, "10.0.0.2"))}));
+  bus->run_until_quiet();
+  bus->set_groups({0, 1});
+  bus->run_until_quiet();
+  bus->submit(1, put_network("one", 1));
+  for (int i = 0; i < 3; ++i)
+    bus->submit(2, put_network("two" + std::to_string(i), i));
+  bus->run_until_quiet();
+  bus->set_groups({0, 0});
+  bus->run_until_quiet();
+  EXPECT_TRUE(bus->synced_groups_agree());
+  EXPECT_TRUE(bus->node(1).db->get("network", "two0"));
+}
+
 TEST(replicator, writes_submitted_during_sync_are_held_then_applied) {
   auto bus = started(3);
   bus->set_groups({0, 0, 1});  // everyone syncs again; nothing delivered yet

@@ -62,8 +62,14 @@ class sim_bus {
   size_t size() const { return nodes_.size(); }
   prng& random() { return random_; }
 
-  // Quorum as votequorum would see it: more than half of all nodes.
-  bool is_quorate(int group) const { return 2 * members(group).size() > nodes_.size(); }
+  // Quorum as votequorum would see it: more than half of all nodes; with
+  // `is_two_node` (corosync two_node, 2 nodes) any one node.
+  bool is_quorate(int group) const {
+    if (is_two_node && nodes_.size() == 2)
+      return !members(group).empty();
+    return 2 * members(group).size() > nodes_.size();
+  }
+  bool is_two_node = false;
 
   std::vector<uint32_t> members(int group) const {
     std::vector<uint32_t> out;
