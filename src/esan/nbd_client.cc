@@ -13,6 +13,7 @@
 
 #include "esan/link_auth.h"
 #include "esan/nbd_protocol.h"
+#include "esan/tcp_liveness.h"
 
 namespace vcube::esan {
 namespace {
@@ -73,6 +74,7 @@ result<int> dial(const tcp_endpoint& server, std::chrono::milliseconds timeout) 
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  enable_tcp_liveness(fd);
   return fd;
 }
 

@@ -7,6 +7,8 @@
 #include <cassert>
 #include <future>
 
+#include "esan/tcp_liveness.h"
+
 namespace vcube::esan {
 
 nbd_server::nbd_server(asio::io_context& io, export_map exports, server_limits limits)
@@ -81,8 +83,10 @@ awaitable<void> nbd_server::accept_loop(nbd_server* self, Acceptor* acceptor, bo
       spdlog::warn("nbd: accept failed: {}", ec.message());
       continue;
     }
-    if (is_tcp)
+    if (is_tcp) {
       socket.set_option(asio::ip::tcp::no_delay(true), ec);
+      enable_tcp_liveness(socket.native_handle());
+    }
     std::string peer = is_tcp ? "tcp#" : "unix#";
     self->start_connection(std::move(socket), peer + std::to_string(++self->connections_started_),
                            is_tcp);

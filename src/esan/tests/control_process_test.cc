@@ -594,5 +594,40 @@ TEST_F(NetnsProcesses, APartitionAndPromotionOnBothSidesIsASplitBrainNothingMerg
   EXPECT_EQ(status("b")["role"], "secondary");
 }
 
+// A diskless client in b's namespace (esand c, serving qemu-io on its unix
+// socket) uses a's TCP port; then the link dies without a FIN, as when a
+// node loses power. a must drop the dead client by itself (TCP keepalive),
+// or it would count it for ever and never give up its primary.
+class NetnsDiskless : public NetnsProcesses {
+ protected:
+  void SetUp() override {
+    extra_args_["a"] = {"--tcp", "10.251.0.1:10809"};
+    NetnsProcesses::SetUp();
+  }
+  void TearDown() override {
+    c_.reset();
+    if (HasFailure())
+      std::cerr << "---- c.log\n" << text_of(path("c", "log"));
+    NetnsProcesses::TearDown();
+  }
+  std::unique_ptr<esand_process> c_;
+};
+
+TEST_F(NetnsDiskless, AServerDropsAClientWhoseLinkDiedWithoutAWord) {
+  wrapper_["c"] = wrapper_["b"];
+  c_ = start("c");
+  ok("c", {{"op", "attach_remote"},
+           {"name", "d"},
+           {"size", volume_bytes},
+           {"servers", {"10.251.0.1:10809"}}});
+  qemu_io("c", {"write -P 0x33 0 64k"});
+  EXPECT_EQ(data("a").substr(0, region), std::string(region, '\x33'));
+  // c keeps its connection for the next request.
+  ASSERT_TRUE(wait_until([&] { return status("a")["nbd_clients"] == 1; })) << status("a").dump();
+  cut(true);
+  EXPECT_TRUE(wait_until([&] { return status("a")["nbd_clients"] == 0; }, 30s))
+      << status("a").dump();
+}
+
 }  // namespace
 }  // namespace vcube::esan
