@@ -40,8 +40,16 @@ std::set<std::string> nodes_needing_fence(const decide_context& c) {
     }
   }
   // Two-node split: the peer, also quorate, fences this node for its HA VMs;
-  // this side must race it, or the side without VMs would always win.
-  if (c.view.in().cluster_node_count == 2 && runs_ha_vm_here) {
+  // this side must race it, or the side without VMs would always win. A
+  // side that is to start an HA VM races too: the peer may start it as well
+  // (is_start_safe).
+  bool wants_a_start = false;
+  for (const vm_info& vm : c.view.in().vms) {
+    auto rec = c.next.vms.find(vm.name);
+    wants_a_start = wants_a_start || (vm.is_ha && vm.wants_running &&
+                                      (rec == c.next.vms.end() || !rec->second.target_running));
+  }
+  if (c.view.in().cluster_node_count == 2 && (runs_ha_vm_here || wants_a_start)) {
     for (const node_info* n : c.view.nodes_by_id()) {
       if (!c.view.is_member(n->name)) {
         lost.insert(n->name);
@@ -156,6 +164,18 @@ int64_t fence_race_delay_ms(const decide_context& c, const std::string& lost) {
       self_weight < lost_weight ||
       (self_weight == lost_weight && lost_node != nullptr && self_node->id > lost_node->id);
   return is_weaker ? c.config.fence_race_delay_ms : 0;
+}
+
+bool is_start_safe(const decide_context& c) {
+  if (c.view.in().cluster_node_count != 2) {
+    return true;
+  }
+  for (const node_info* n : c.view.nodes_by_id()) {
+    if (!c.view.is_member(n->name) && !is_fence_confirmed(c, n->name)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace vcube::ha

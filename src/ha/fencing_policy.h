@@ -16,6 +16,11 @@ void step_fences(decide_context& c);
 // `node` was powered off after every placement on it: its VMs run nowhere.
 bool is_fence_confirmed(const decide_context& c, const std::string& node);
 
+// Two-node clusters: whether a VM may be started now. Not while the peer is
+// lost and unfenced: both sides are quorate in a split, and the peer's
+// manager may start the same VM. Always true with 3+ nodes (a majority).
+bool is_start_safe(const decide_context& c);
+
 // Two-node clusters: how long this manager waits before fencing `lost`. The
 // weaker side (lower sum of priority+1 over its running HA VMs; ties: the
 // higher node id) waits, so the stronger side wins the power switch.

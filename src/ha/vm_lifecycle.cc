@@ -11,6 +11,8 @@ namespace vcube::ha {
 namespace {
 
 const char* const no_room_message = "no node with room and a working fence device";
+const char* const two_node_split_message =
+    "the other node is lost and not fenced yet: it may start this VM too";
 
 // Precondition: the VM runs nowhere. Starts it on the best node, or leaves it
 // waiting (recovering, or sticky_down for a VM bound to its node).
@@ -21,6 +23,15 @@ const std::string& start_hint(const vm_info& vm) {
 }
 
 void place(decide_context& c, const vm_info& vm, vm_record& rec, const std::string& preferred) {
+  if (!is_start_safe(c)) {
+    if (rec.target_running) {
+      command(rec, rec.node, false);
+    }
+    set_state(rec, vm_state::recovering, c.now_ms());
+    rec.message = two_node_split_message;
+    recharge(c, vm);
+    return;
+  }
   if (auto node = choose_node(c, vm, preferred)) {
     command(rec, *node, true);
     set_state(rec, vm_state::starting, c.now_ms());
