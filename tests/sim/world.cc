@@ -103,6 +103,9 @@ void world::power_on(const std::string& node) {
   n.fence_results.clear();
   n.last_decided_version = -1;
   down_unfenced_.erase(node);
+  // A power cycle accounts for the VMs that died there as a fence would:
+  // they run nowhere now, and a later crash of the node is not theirs.
+  std::erase_if(lost_on_, [&](const auto& entry) { return entry.second == node; });
   // The executor remembers which epochs it settled through its own reports.
   for (const auto& [vm, report] : n.store.reports) {
     if (report.node == node) {
