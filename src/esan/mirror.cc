@@ -171,11 +171,15 @@ status mirror::al_begin(uint64_t offset, uint64_t length) {
   std::unique_lock lock(al_mutex_);
   while (true) {
     auto changed = al_.begin(offset, length);
-    if (changed && !*changed)
-      return ok_status();  // every extent is hot: nothing to persist
+    if (changed && !*changed && !is_al_unpersisted_)
+      return ok_status();  // every extent is hot and on disk: nothing to persist
     if (changed) {
       std::lock_guard meta_lock(mutex_);
       auto s = meta_->write_activity({0, is_recovering_locked(), al_.extents()});
+      // A failed record leaves the new extent hot in memory only: without
+      // this, the next write to it would go ahead unrecorded, and a crash
+      // would not resync it.
+      is_al_unpersisted_ = !s;
       if (!s)
         al_.end(offset, length);
       return s;

@@ -170,6 +170,9 @@ class mirror final : public backend {
 
   std::mutex al_mutex_;  // al_; taken before mutex_ (which guards its persisting)
   std::condition_variable al_room_;
+  // The hot set in memory is not the one on disk (its record failed): the
+  // next write persists it again even when its own extents are hot.
+  bool is_al_unpersisted_ = false;  // al_mutex_
   // 3 extents ahead: a sequential or strided stream persists a record every
   // 16 MiB instead of every 4 MiB (bench/RESULTS.md, eSAN).
   activity_log al_{al_extents_max, 3};
