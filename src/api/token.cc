@@ -22,16 +22,20 @@ error invalid_token() {
 
 }  // namespace
 
-std::string token_signer::mac_hex(std::string_view payload) const {
+std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-           reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), md,
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), md,
            &n) == nullptr) {
     spdlog::critical("HMAC-SHA256 failed");
     std::abort();
   }
   return hex_encode(std::string_view(reinterpret_cast<char*>(md), n));
+}
+
+std::string token_signer::mac_hex(std::string_view payload) const {
+  return hmac_sha256_hex(secret_, payload);
 }
 
 std::string token_signer::issue(std::string_view user, int64_t expires_unix_s) const {

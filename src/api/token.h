@@ -34,6 +34,9 @@ class token_signer {
   std::string secret_;
 };
 
+// HMAC-SHA256 of `message` under `key`, lower-case hex.
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+
 // auth_key_bytes from the system's random source.
 std::string generate_auth_key();
 

@@ -1,13 +1,12 @@
 #include "daemon/esan_agent.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <thread>
 
+#include "api/token.h"
 #include "common/time.h"
 #include "daemon/esan_control.h"
 #include "daemon/ha_bridge.h"
@@ -75,19 +74,11 @@ std::string esan_agent::esand_path() const {
 // A key of its own for the eSAN links, so the token-signing key is never
 // used for anything else; the same on every node.
 status esan_agent::write_link_key() const {
-  static constexpr std::string_view label = "vcube eSAN link key v1";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), ctx_.auth_secret.data(), static_cast<int>(ctx_.auth_secret.size()),
-            reinterpret_cast<const unsigned char*>(label.data()), label.size(), digest, &length))
-    return make_error(errc::internal, "cannot derive the eSAN link key");
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i)
-    hex += fmt::format("{:02x}", digest[i]);
+  const std::string key = api::hmac_sha256_hex(ctx_.auth_secret, "vcube eSAN link key v1");
   auto current = env::read_file(paths_.key);
-  if (current && *current == hex)
+  if (current && *current == key)
     return ok_status();
-  return env::write_file_atomic(paths_.key, hex, 0600);
+  return env::write_file_atomic(paths_.key, key, 0600);
 }
 
 // esand outlives vcubed (like QEMU): start it only when nothing answers.
@@ -235,7 +226,7 @@ awaitable<void> esan_agent::tick() {
   // is still kept running (it restores its own volumes): a VM here must not
   // lose its disk because this node lost quorum.
   if (!ctx_.domain.writable()) {
-    if (!created_disks(paths_.dir).empty()) {
+    if (!created_disks(paths_.dir).empty() || env::file_exists(paths_.state)) {
       std::function<result<json>()> keep =
           [this, listen = esan_nbd_listen(ctx_.domain.state(), ctx_.node.name)] {
             return ensure_esand(listen);
@@ -250,9 +241,8 @@ awaitable<void> esan_agent::tick() {
   esan_local local;
   local.in_use = in_use_();
   local.in_use.insert(starting_.begin(), starting_.end());
-  auto remotes = wanted_remotes(store, ctx_.node.name, local.in_use);
-  if (wanted.empty() && remotes.empty() && created_disks(paths_.dir).empty() &&
-      !env::file_exists(paths_.control))
+  if (wanted.empty() && wanted_remotes(store, ctx_.node.name, local.in_use).empty() &&
+      created_disks(paths_.dir).empty() && !env::file_exists(paths_.control))
     co_return;  // no eSAN disk here: no esand needed
   std::function<observed()> look = [this, listen = esan_nbd_listen(store, ctx_.node.name)] {
     return observe(listen);
@@ -276,6 +266,7 @@ awaitable<void> esan_agent::tick() {
     }
   }
   auto requests = esan_requests(wanted, seen.volumes, local, paths_);
+  auto remotes = wanted_remotes(ctx_.domain.state(), ctx_.node.name, local.in_use);
   for (auto& r : esan_remote_requests(remotes, seen.remotes))
     requests.push_back(std::move(r));
   std::function<tick_result()> work = [this, requests, wanted, local, volumes = seen.volumes,
@@ -326,8 +317,7 @@ awaitable<status> esan_agent::promote(std::vector<std::string> disks) {
   status out = ok_status();
   for (const auto& disk : disks) {
     auto d = ctx_.domain.state().get("esan_disk", disk);
-    auto nodes = d ? d->value.value("nodes", json::array()) : json::array();
-    bool is_local = std::find(nodes.begin(), nodes.end(), ctx_.node.name) != nodes.end();
+    bool is_local = d && is_disk_node(d->value, ctx_.node.name);
     // GCC 12 miscompiles co_await in a conditional expression: two statements.
     if (is_local)
       out = co_await promote_one(disk, until);
@@ -339,6 +329,12 @@ awaitable<status> esan_agent::promote(std::vector<std::string> disks) {
   for (const auto& disk : disks)
     starting_.erase(disk);
   co_return out;
+}
+
+awaitable<void> esan_agent::pause_a_second() {
+  asio::steady_timer wait(io_, std::chrono::seconds(1));
+  boost::system::error_code ec;  // stop() cancels nothing here: the wait is short
+  co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
 }
 
 awaitable<status> esan_agent::promote_one(const std::string& disk,
@@ -359,9 +355,7 @@ awaitable<status> esan_agent::promote_one(const std::string& disk,
           promoted.err().code,
           "eSAN disk '" + disk + "' cannot become primary on this node: " + promoted.err().message);
     poke();  // the peer's agent demotes its side; ours attaches a new volume
-    asio::steady_timer wait(io_, std::chrono::seconds(1));
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await pause_a_second();
   }
 }
 
@@ -383,9 +377,7 @@ awaitable<status> esan_agent::wait_remote(const std::string& disk,
       co_return make_error(errc::unavailable,
                            "eSAN disk '" + disk + "' is not served on this node: " +
                                (status ? "not attached yet" : status.err().message));
-    asio::steady_timer wait(io_, std::chrono::seconds(1));
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await pause_a_second();
   }
 }
 

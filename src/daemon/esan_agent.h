@@ -78,6 +78,7 @@ class esan_agent {
                                 std::chrono::steady_clock::time_point until);
   awaitable<status> promote_one(const std::string& disk,
                                 std::chrono::steady_clock::time_point until);
+  awaitable<void> pause_a_second();  // between retries of a promotion
   status import_data(const json& create, const std::vector<esan_volume>& wanted) const;
   std::string esand_path() const;
   awaitable<void> report(const std::vector<esan_volume>& wanted, const tick_result& r);

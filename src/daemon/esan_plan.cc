@@ -1,6 +1,5 @@
 #include "daemon/esan_plan.h"
 
-#include <algorithm>
 #include <cstdlib>
 
 namespace vcube::daemon {
@@ -50,10 +49,9 @@ bool is_fenced(const domain::store& store, const std::string& node) {
 
 // Whether a VM on a node without a copy of `disk` uses it.
 bool is_used_diskless(const domain::store& store, const domain::object& disk) {
-  auto nodes = disk.value.value("nodes", json::array());
   for (const auto& vm : store.list("vm")) {
     std::string node = vm.value.value("node", "");
-    if (node.empty() || std::find(nodes.begin(), nodes.end(), node) != nodes.end())
+    if (node.empty() || is_disk_node(disk.value, node))
       continue;
     for (const auto& d : vm.value.value("disks", json::array()))
       if (d.is_object() && d.value("esan", "") == disk.name)
@@ -81,6 +79,13 @@ std::string esan_meta_path(const esan_paths& paths, const std::string& disk) {
 std::string esan_nbd_listen(const domain::store& store, const std::string& node) {
   std::string address = first_address(store, node);
   return address.empty() ? "" : address + ":" + std::to_string(esan_nbd_port);
+}
+
+bool is_disk_node(const json& disk, const std::string& node) {
+  for (const auto& n : disk.value("nodes", json::array()))
+    if (n.is_string() && n.get<std::string>() == node)
+      return true;
+  return false;
 }
 
 std::string esan_status_name(const std::string& disk, const std::string& node) {
@@ -133,14 +138,14 @@ std::vector<esan_remote> wanted_remotes(const domain::store& store, const std::s
     auto d = store.get("esan_disk", name);
     if (!d)
       continue;
-    auto nodes = d->value.value("nodes", json::array());
-    if (std::find(nodes.begin(), nodes.end(), node) != nodes.end())
+    if (is_disk_node(d->value, node))
       continue;  // a copy here: served locally
     esan_remote r{name, uint64_t(d->value.value("size_mib", int64_t(0))) << 20, {}};
-    for (const auto& n : nodes)
-      r.servers.push_back(first_address(store, n.get<std::string>()) + ":" +
-                          std::to_string(esan_nbd_port));
-    out.push_back(std::move(r));
+    for (const auto& n : d->value.value("nodes", json::array()))
+      if (auto server = esan_nbd_listen(store, n.get<std::string>()); !server.empty())
+        r.servers.push_back(std::move(server));
+    if (!r.servers.empty())
+      out.push_back(std::move(r));
   }
   return out;
 }

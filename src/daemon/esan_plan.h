@@ -49,6 +49,8 @@ struct esan_volume {
 std::string esan_data_path(const esan_paths& paths, const std::string& disk);
 std::string esan_meta_path(const esan_paths& paths, const std::string& disk);
 std::string esan_status_name(const std::string& disk, const std::string& node);
+// Whether `node` holds a copy of the disk (an esan_disk value).
+bool is_disk_node(const json& disk, const std::string& node);
 // ADDR:PORT where `node`'s esand serves NBD to nodes without a copy ("" when
 // the node has no address).
 std::string esan_nbd_listen(const domain::store& store, const std::string& node);
