@@ -74,7 +74,8 @@ class remote_backend : public backend {
   mutable std::mutex mutex_;  // the fields below
   std::condition_variable stopped_;
   std::vector<std::unique_ptr<nbd_client>> idle_;
-  size_t preferred_ = 0;  // index into servers of the last one that answered
+  size_t preferred_ = 0;       // index into servers of the last one that answered
+  bool has_answered_ = false;  // preferred_ is one that answered, not the first by default
   bool is_connected_ = false;
   std::string message_;
   bool is_stopped_ = false;
