@@ -53,24 +53,24 @@ result<int> dial(const tcp_endpoint& server, std::chrono::milliseconds timeout) 
   if (::getaddrinfo(server.address.c_str(), port.c_str(), &hints, &found) != 0 || !found)
     return broken(server.address + " is not an IP address");
   const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  int rc = fd < 0 ? -1 : ::connect(fd, found->ai_addr, found->ai_addrlen);
+  // errno read at once: freeaddrinfo, allocations and poll may change it.
+  int error = fd < 0 ? errno : 0;
+  if (fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) != 0)
+    error = errno;
   ::freeaddrinfo(found);
-  const std::string where = server.address + ":" + port;
   if (fd < 0)
-    return broken(std::string("socket: ") + std::strerror(errno));
-  if (rc != 0 && errno == EINPROGRESS && wait_ready(fd, POLLOUT, clock::now() + timeout)) {
-    int so_error = 0;
-    socklen_t length = sizeof so_error;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &length);
-    rc = so_error == 0 ? 0 : -1;
-    errno = so_error == 0 ? errno : so_error;
-  } else if (rc != 0 && errno == EINPROGRESS) {
-    errno = ETIMEDOUT;
+    return broken(std::string("socket: ") + std::strerror(error));
+  if (error == EINPROGRESS) {
+    error = ETIMEDOUT;
+    if (wait_ready(fd, POLLOUT, clock::now() + timeout)) {
+      socklen_t length = sizeof error;
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+        error = errno;
+    }
   }
-  if (rc != 0) {
-    auto e = broken("cannot connect to " + where + ": " + std::strerror(errno));
+  if (error != 0) {
     ::close(fd);
-    return e;
+    return broken("cannot connect to " + server.address + ":" + port + ": " + std::strerror(error));
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
