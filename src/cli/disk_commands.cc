@@ -257,6 +257,16 @@ void add_disk_commands(CLI::App& app, global_options& g, int& code) {
                      "disk " + name + ": " + discard +
                          "'s changes will be discarded; it resyncs from the other node");
   });
+  auto* clear = disk->add_subcommand(
+      "clear-outdated",
+      "let an outdated copy be used again when the up-to-date node is gone for good (its "
+      "later writes are lost)");
+  clear->add_option("name", name)->required();
+  clear->callback([&g, &code] {
+    session s(g);
+    code = disk_post(s, "/api/v1/disks/" + name + "/clear-outdated", json::object(),
+                     "disk " + name + ": its outdated copy may be used again");
+  });
 }
 
 }  // namespace vcube::cli

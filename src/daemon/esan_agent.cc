@@ -20,6 +20,14 @@ namespace {
 
 constexpr auto esand_start_timeout = std::chrono::seconds(10);
 
+// The entry of esand's status list `volumes` named `name`, or null.
+const json* find_named(const json& volumes, const std::string& name) {
+  for (const auto& v : volumes)
+    if (v.value("name", "") == name)
+      return &v;
+  return nullptr;
+}
+
 // The disks whose metadata file exists in `dir`.
 std::set<std::string> created_disks(const std::string& dir) {
   std::set<std::string> out;
@@ -260,6 +268,8 @@ awaitable<void> esan_agent::tick() {
   for (const auto& w : wanted) {
     if (esan_serving_node(ctx_.domain.state(), w.name, members) == ctx_.node.name)
       local.serving.insert(w.name);
+    if (may_rely_on_outdated_peer(ctx_.domain.state(), w.name, ctx_.node.name, members))
+      local.outdated_peers.insert(w.name);
     if (auto o = ctx_.domain.state().get("esan_status", esan_status_name(w.name, ctx_.node.name))) {
       local.verify_done[w.name] = o->value.value("verify_done", int64_t(0));
       local.resolve_done[w.name] = o->value.value("resolve_done", int64_t(0));
@@ -284,10 +294,8 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
   std::vector<json> alerts;
   int64_t now = unix_now_s();
   for (const auto& w : wanted) {
-    json volume;
-    for (const auto& v : r.volumes)
-      if (v.value("name", "") == w.name)
-        volume = v;
+    const json* found = find_named(r.volumes, w.name);
+    json volume = found ? *found : json();
     auto verify_done = r.verify_done.count(w.name) ? r.verify_done.at(w.name) : 0;
     auto resolve_done = r.resolve_done.count(w.name) ? r.resolve_done.at(w.name) : 0;
     json value = esan_status_value(w.name, ctx_.node.name, volume, verify_done, resolve_done, now);
@@ -299,6 +307,24 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
       alerts.push_back(std::move(alert));
     changes.push_back({domain::change::op_type::put, "esan_status", name, std::move(value),
                        old ? old->version : 0});
+  }
+  // Fencing: a suspended primary marks its peer outdated (the next tick,
+  // after this write, tells esand); a marked node clears its mark once it
+  // is up to date again.
+  for (const auto& w : wanted) {
+    auto disk = store.get("esan_disk", w.name);
+    const json* volume = find_named(r.volumes, w.name);
+    if (!disk || !volume)
+      continue;
+    json updated = esan_outdated_update(disk->value, ctx_.node.name, *volume);
+    if (updated.is_null())
+      continue;
+    spdlog::warn("eSAN: disk {}: {}", w.name,
+                 updated.contains("outdated")
+                     ? "the peer is lost: marking its copy outdated before writes go on"
+                     : "this copy is up to date again");
+    changes.push_back(
+        {domain::change::op_type::put, "esan_disk", w.name, std::move(updated), disk->version});
   }
   for (auto& c : alert_changes(store, alerts, unix_now_ms()))
     changes.push_back(std::move(c));
@@ -340,13 +366,25 @@ awaitable<void> esan_agent::pause_a_second() {
 awaitable<status> esan_agent::promote_one(const std::string& disk,
                                           std::chrono::steady_clock::time_point until) {
   while (true) {
+    auto d = ctx_.domain.state().get("esan_disk", disk);
+    if (d && is_copy_outdated(d->value, ctx_.node.name)) {
+      if (std::chrono::steady_clock::now() >= until)
+        co_return make_error(errc::conflict,
+                             "eSAN disk '" + disk + "': the copy on " + ctx_.node.name +
+                                 " is outdated (the other node wrote without it); it can be "
+                                 "used once it has resynced from there");
+      co_await pause_a_second();  // it may be resyncing now
+      continue;
+    }
     std::function<result<json>()> call = [this, disk] {
       json request = {{"op", "promote"}, {"name", disk}};
       return esan_call(paths_.control, request);
     };
     auto promoted = co_await off_loop(work_, std::move(call));
-    if (promoted)
+    if (promoted) {
+      poke();  // without its peer it holds writes until the peer is marked outdated
       co_return ok_status();
+    }
     bool may_pass = promoted.err().code == errc::conflict ||
                     promoted.err().code == errc::not_found ||
                     promoted.err().code == errc::unavailable;

@@ -35,7 +35,7 @@ bool is_count(const json& object, const char* field) {
   return it != object.end() && it->is_number_integer() && it->get<int64_t>() >= 0;
 }
 
-// A copy a VM may be served from.
+// A copy a VM may be served from (by its node's status; see also is_copy_outdated).
 bool is_usable(const json& status) {
   std::string state = status.value("disk_state", "");
   return !state.empty() && state != "Inconsistent" && state != "SyncTarget" &&
@@ -86,6 +86,44 @@ bool is_disk_node(const json& disk, const std::string& node) {
     if (n.is_string() && n.get<std::string>() == node)
       return true;
   return false;
+}
+
+bool is_copy_outdated(const json& disk, const std::string& node) {
+  return disk.value("outdated", "") == node;
+}
+
+bool may_rely_on_outdated_peer(const domain::store& store, const std::string& disk,
+                               const std::string& node, const std::set<std::string>& members) {
+  auto d = store.get("esan_disk", disk);
+  if (!d || !is_disk_node(d->value, node))
+    return false;
+  for (const auto& n : d->value.value("nodes", json::array())) {
+    std::string peer = n.get<std::string>();
+    if (peer == node)
+      continue;
+    return is_copy_outdated(d->value, peer) &&
+           (store.list("node").size() >= 3 || members.count(peer) || is_fenced(store, peer));
+  }
+  return false;
+}
+
+json esan_outdated_update(const json& disk, const std::string& node, const json& volume) {
+  if (!volume.is_object() || !is_disk_node(disk, node))
+    return nullptr;
+  std::string marked = disk.value("outdated", "");
+  json out = disk;
+  if (volume.value("suspended", false) && marked.empty()) {
+    for (const auto& n : disk.value("nodes", json::array()))
+      if (n.get<std::string>() != node)
+        out["outdated"] = n;
+    return out;
+  }
+  if (marked == node && volume.value("connected", false) &&
+      volume.value("disk_state", "") == "UpToDate") {
+    out.erase("outdated");
+    return out;
+  }
+  return nullptr;
 }
 
 std::string esan_status_name(const std::string& disk, const std::string& node) {
@@ -168,14 +206,17 @@ std::string esan_serving_node(const domain::store& store, const std::string& dis
   auto is_primary = [&](size_t i) {
     return members.count(nodes[i]) && status[i].value("role", "") == "primary";
   };
+  auto is_up_to_date = [&](size_t i) {
+    return is_usable(status[i]) && !is_copy_outdated(d->value, nodes[i]);
+  };
   for (size_t i = 0; i < 2; ++i)
     if (is_primary(i) && status[i].value("nbd_clients", 0) > 0)
       return nodes[i];
   for (size_t i = 0; i < 2; ++i)
-    if (is_primary(i) && is_usable(status[i]))
+    if (is_primary(i) && is_up_to_date(i))
       return nodes[i];
   for (size_t i = 0; i < 2; ++i) {
-    if (!members.count(nodes[i]) || !is_usable(status[i]))
+    if (!members.count(nodes[i]) || !is_up_to_date(i))
       continue;
     const std::string& other = nodes[1 - i];
     return members.count(other) || is_fenced(store, other) ? nodes[i] : "";
@@ -225,13 +266,17 @@ std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const js
                      {"generation", w.generation},
                      {"primary", false}});
     const json* v = find_volume(volumes, w.name);
+    json attach = {{"op", "attach"}, {"name", w.name}, {"data", w.data},
+                   {"meta", w.meta}, {"rate", w.rate}, {"fencing", true}};
+    attach[w.listen.empty() ? "peer" : "listen"] = w.listen.empty() ? w.peer : w.listen;
     if (!v) {
-      json attach = {
-          {"op", "attach"}, {"name", w.name}, {"data", w.data}, {"meta", w.meta}, {"rate", w.rate}};
-      attach[w.listen.empty() ? "peer" : "listen"] = w.listen.empty() ? w.peer : w.listen;
       out.push_back(std::move(attach));
       continue;
     }
+    if (!v->value("fencing", false))
+      out.push_back(attach);  // attached before fencing existed: turned on in place
+    if (v->value("suspended", false) && local.outdated_peers.count(w.name))
+      out.push_back({{"op", "outdate_peer"}, {"name", w.name}});
     if (v->value("rate", uint64_t(0)) != w.rate)
       out.push_back({{"op", "rate"}, {"name", w.name}, {"bytes_per_second", w.rate}});
     if (v->value("size", uint64_t(0)) < w.size_bytes)
@@ -284,6 +329,7 @@ json esan_status_value(const std::string& disk, const std::string& node, const j
     if (volume.contains(field) && volume[field].is_string())
       out[field] = volume[field].get<std::string>().substr(0, message_chars_max);
   out["connected"] = volume.value("connected", false);
+  out["suspended"] = volume.value("suspended", false);
   for (const char* field : {"percent", "out_of_sync_bytes", "resynced_bytes", "nbd_clients"})
     if (is_count(volume, field))
       out[field] = volume[field];

@@ -72,6 +72,26 @@ struct esan_remote {
 std::vector<esan_remote> wanted_remotes(const domain::store& store, const std::string& node,
                                         const std::set<std::string>& in_use);
 
+// Fencing (docs/esan.md, "Fencing"). Whether the disk (an esan_disk
+// value) marks `node`'s copy outdated: the other side wrote without it, so
+// it may not be promoted (or serve, or be placed on) until it has resynced.
+bool is_copy_outdated(const json& disk, const std::string& node);
+
+// Whether `node`'s side of `disk` may take the domain's word that its peer
+// is outdated and acknowledge writes without it: the disk marks the peer,
+// and no partition can undo the mark — the cluster has 3+ nodes (a
+// majority wrote it), or the peer is a member, or its fence is confirmed
+// (in a two-node split both sides are quorate).
+bool may_rely_on_outdated_peer(const domain::store& store, const std::string& disk,
+                               const std::string& node, const std::set<std::string>& members);
+
+// The esan_disk value with `outdated` brought up to date from `node`'s side
+// (`volume`: its entry in esand's status, null when not attached), or null
+// when nothing changes: a suspended primary marks its peer (unless it is
+// marked itself); the marked node clears its mark once connected and
+// UpToDate again.
+json esan_outdated_update(const json& disk, const std::string& node, const json& volume);
+
 // Which of the disk's nodes is primary for a VM that runs on a node without
 // a copy; "" when no such VM exists, or no node may take it yet. Every node
 // decides the same from the same domain:
@@ -80,7 +100,7 @@ std::vector<esan_remote> wanted_remotes(const domain::store& store, const std::s
 //  3. else the first member with a usable copy, once the other node is a
 //     member too (its esand refuses a second primary while connected) or
 //     its fence is confirmed (it may have been serving: it must be off).
-// Usable: not Inconsistent, SyncTarget or SplitBrain.
+// Usable: not Inconsistent, SyncTarget or SplitBrain, and not outdated.
 std::string esan_serving_node(const domain::store& store, const std::string& disk,
                               const std::set<std::string>& members);
 
@@ -95,14 +115,16 @@ struct esan_local {
   std::set<std::string> created;                // disks whose metadata file exists on this node
   std::set<std::string> in_use;                 // disks a local VM runs on or is starting on
   std::set<std::string> serving;                // disks this node serves to a diskless node
+  std::set<std::string> outdated_peers;         // disks whose peer may_rely_on_outdated_peer
   std::map<std::string, int64_t> verify_done;   // disk → verify_request last acted on
   std::map<std::string, int64_t> resolve_done;  // disk → resolve.at last acted on
 };
 
 // The control requests, in order, that bring esand from `volumes` (the
 // "volumes" array of its status reply) to `wanted`: create missing volumes,
-// attach them, follow rate and size, promote the disks this node serves to a
-// diskless node, demote a primary nobody uses, start a
+// attach them (fencing on), follow rate and size, promote the disks this
+// node serves to a diskless node, demote a primary nobody uses, tell a
+// suspended primary that its peer is outdated, start a
 // requested verify or split-brain resolution, detach and delete the volumes of
 // disks that are gone.
 std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const json& volumes,

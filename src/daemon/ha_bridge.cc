@@ -6,6 +6,8 @@
 #include <optional>
 #include <set>
 
+#include "daemon/esan_plan.h"
+
 namespace vcube::daemon {
 namespace {
 
@@ -195,10 +197,11 @@ esan_nodes esan_placement(const domain::store& store, const json& vm,
     for (const auto& n : disk ? disk->value.value("nodes", json::array()) : json::array()) {
       std::string node = n.get<std::string>();
       storage.insert(node);
-      // A copy still being synced (or never synced) cannot serve the VM.
+      // A copy still being synced (or never synced), or one the other node
+      // wrote without (outdated), cannot serve the VM.
       auto status = store.get("esan_status", disk->name + "." + node);
       std::string state = status ? status->value.value("disk_state", "") : "";
-      if (state == "Inconsistent" || state == "SyncTarget")
+      if (state == "Inconsistent" || state == "SyncTarget" || is_copy_outdated(disk->value, node))
         continue;
       has_server = has_server || members.count(node) > 0;
       if (!local || local->count(node))

@@ -10,6 +10,7 @@
 
 #include "common/time.h"
 #include "daemon/esan_plan.h"
+#include "daemon/ha_bridge.h"
 #include "daemon/handlers.h"
 #include "domain/schema.h"
 
@@ -61,7 +62,10 @@ json disk_item(const domain::store& store, const domain::object& disk) {
   }
   std::string summary;
   for (size_t i = 0; i < sides.size(); ++i) {
-    summary += (summary.empty() ? "" : "/") + side_word(sides[i], source_percent);
+    std::string word = side_word(sides[i], source_percent);
+    if (word == "UpToDate" && is_copy_outdated(disk.value, disk.value["nodes"][i]))
+      word = "Outdated";  // the other node wrote without it (fencing)
+    summary += (summary.empty() ? "" : "/") + word;
     if (sides[i].is_null())
       sides[i] = {{"node", disk.value["nodes"][i]}};
   }
@@ -249,6 +253,37 @@ awaitable<api::response> resolve_disk(context& ctx, api::request_context& r) {
   co_return co_await put_disk(ctx, *disk, std::move(value));
 }
 
+// POST /disks/{name}/clear-outdated: the operator's override (DRBD's
+// `primary --force`) when the up-to-date copy is gone for good: the outdated
+// copy may be promoted again. Writes the other node acknowledged since the
+// mark are not on it; if that node ever returns, the two are in split brain.
+awaitable<api::response> clear_outdated(context& ctx, api::request_context& r) {
+  auto disk = disk_of(ctx, r.params.at("name"));
+  if (!disk)
+    co_return api::error_response(disk.err());
+  auto body = r.body_json();
+  if (!body)
+    co_return api::error_response(body.err());
+  if (auto s = reject_unknown_fields(*body, {}, ""); !s)
+    co_return api::error_response(s.err());
+  std::string outdated = disk->value.value("outdated", "");
+  if (outdated.empty())
+    co_return error_of(errc::conflict, "eSAN disk '" + disk->name + "' has no outdated copy");
+  std::set<uint32_t> ids;
+  for (const auto& m : ctx.link.members())
+    ids.insert(m.node_id);
+  auto members = member_names(ctx.domain.state(), ids);
+  for (const auto& node : disk->value.value("nodes", json::array()))
+    if (node != outdated && members.count(node.get<std::string>()))
+      co_return error_of(errc::conflict, "the up-to-date copy of eSAN disk '" + disk->name +
+                                             "' is on " + node.get<std::string>() +
+                                             ", which is up: " + outdated +
+                                             " resyncs from it, nothing to clear");
+  json value = disk->value;
+  value.erase("outdated");
+  co_return co_await put_disk(ctx, *disk, std::move(value));
+}
+
 }  // namespace
 
 void add_esan_routes(api::router& router, context& ctx) {
@@ -264,6 +299,7 @@ void add_esan_routes(api::router& router, context& ctx) {
   route(http::verb::post, "/api/v1/disks/{name}/rate", access::admin, rate_disk);
   route(http::verb::post, "/api/v1/disks/{name}/verify", access::admin, verify_disk);
   route(http::verb::post, "/api/v1/disks/{name}/resolve-split-brain", access::admin, resolve_disk);
+  route(http::verb::post, "/api/v1/disks/{name}/clear-outdated", access::admin, clear_outdated);
 }
 
 }  // namespace vcube::daemon

@@ -1,6 +1,7 @@
 // The schemas of the eSAN kinds: esan_disk (a mirrored disk: its size, its two
 // nodes, its replication port) and esan_status (what one of its nodes reports
 // about it). See docs/esan.md, "In the cluster".
+#include <algorithm>
 #include <regex>
 
 #include "domain/schema_checker.h"
@@ -105,6 +106,14 @@ status validate_esan_disk(const checker& c) {
       });
     }
   }
+  // Fencing: the node whose copy the other wrote without (docs/esan.md).
+  status outdated_ok = c.one_of(
+      "outdated", [](const std::string& s) { return is_plain_name(s); }, "a node name");
+  const json* outdated = c.get("outdated");
+  const json* nodes = c.get("nodes");
+  if (outdated_ok && outdated && nodes && nodes->is_array() &&
+      std::find(nodes->begin(), nodes->end(), *outdated) == nodes->end())
+    outdated_ok = c.fail("outdated", "outdated names one of the disk's two nodes");
   return first_error({
       c.required("size_mib"),
       c.integer("size_mib", 1, esan_size_mib_max),
@@ -122,9 +131,10 @@ status validate_esan_disk(const checker& c) {
       c.integer("verify_request", 0, INT64_MAX),
       resolve_ok,
       import_ok,
+      outdated_ok,
       c.text("description"),
       c.only({"size_mib", "nodes", "port", "generation", "rate_mib", "verify_request", "resolve",
-              "import", "description"}),
+              "import", "outdated", "description"}),
   });
 }
 
@@ -146,6 +156,7 @@ status validate_esan_status(const checker& c) {
       c.one_of("peer_role", role, "primary, secondary or unknown"),
       c.boolean("connected"),
       c.boolean("attached"),
+      c.boolean("suspended"),
       c.one_of("disk_state", is_disk_state, "an eSAN disk state"),
       c.one_of("peer_disk_state", is_disk_state, "an eSAN disk state"),
       c.integer("percent", 0, 100),
@@ -158,9 +169,10 @@ status validate_esan_status(const checker& c) {
       c.integer("verify_done", 0, INT64_MAX),
       c.integer("resolve_done", 0, INT64_MAX),
       c.integer("at", 0, INT64_MAX),
-      c.only({"disk", "node", "role", "peer_role", "connected", "attached", "disk_state",
-              "peer_disk_state", "percent", "size_bytes", "out_of_sync_bytes", "resynced_bytes",
-              "nbd_clients", "message", "verify", "verify_done", "resolve_done", "at"}),
+      c.only({"disk", "node", "role", "peer_role", "connected", "attached", "suspended",
+              "disk_state", "peer_disk_state", "percent", "size_bytes", "out_of_sync_bytes",
+              "resynced_bytes", "nbd_clients", "message", "verify", "verify_done", "resolve_done",
+              "at"}),
   });
 }
 

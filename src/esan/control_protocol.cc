@@ -221,9 +221,13 @@ result<command> parse_op(const std::string& op, const json& j) {
   }
   if (op == "resolve")
     return parse_resolve(j);
+  if (op == "outdate_peer") {
+    TRY(name, name_only(j, {"op", "name"}));
+    return command{outdate_peer_command{*name}};
+  }
   return bad("unknown op '" + op +
                  "' (create, attach, attach_remote, detach, delete, promote, demote, status, "
-                 "rate, resize, verify, resolve)",
+                 "rate, resize, verify, resolve, outdate_peer)",
              "op");
 }
 
@@ -242,8 +246,8 @@ bool same_volume(const attach_command& a, const attach_command& b) {
 }
 
 result<attach_command> parse_attach(const json& j) {
-  if (auto s =
-          reject_unknown_fields(j, {"op", "name", "data", "meta", "listen", "peer", "rate"}, "");
+  if (auto s = reject_unknown_fields(
+          j, {"op", "name", "data", "meta", "listen", "peer", "rate", "fencing"}, "");
       !s)
     return s.err();
   attach_command a;
@@ -258,8 +262,10 @@ result<attach_command> parse_attach(const json& j) {
         "dials it)",
         listen->has_value() ? "peer" : "listen");
   TRY(rate, optional_uint(j, "rate"));
+  TRY(fencing, optional_bool(j, "fencing"));
   a.volume = mirror_config{*name, *data, *meta, *listen, *peer};
   a.rate_bytes_per_s = rate->value_or(0);
+  a.is_fencing = *fencing;
   return a;
 }
 
@@ -297,7 +303,8 @@ json attach_json(const attach_command& a) {
   json j = {{"name", a.volume.name},
             {"data", a.volume.data_path},
             {"meta", a.volume.meta_path},
-            {"rate", a.rate_bytes_per_s}};
+            {"rate", a.rate_bytes_per_s},
+            {"fencing", a.is_fencing}};
   if (a.volume.listen)
     j["listen"] = endpoint_text(*a.volume.listen);
   if (a.volume.peer)
@@ -433,6 +440,8 @@ json status_json(const volume_status& s) {
           {"message", s.message},
           {"nbd_clients", s.nbd_clients},
           {"generation", generation},
+          {"fencing", s.is_fencing},
+          {"suspended", s.is_suspended},
           {"verify", verify}};
 }
 

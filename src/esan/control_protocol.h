@@ -43,6 +43,7 @@ struct create_command {
 struct attach_command {
   mirror_config volume;  // name, data, meta, listen or peer
   uint64_t rate_bytes_per_s = 0;
+  bool is_fencing = false;  // a primary without its peer holds writes (mirror::set_fencing)
   friend bool same_volume(const attach_command& a, const attach_command& b);
 };
 
@@ -82,13 +83,17 @@ struct resize_command {
 struct verify_command {
   std::string name;
 };
+struct outdate_peer_command {
+  std::string name;  // the cluster marked the peer outdated (mirror::outdate_peer)
+};
 struct resolve_command {
   std::string name;  // discard this side's data (the only resolution so far)
 };
 
-using command = std::variant<create_command, attach_command, attach_remote_command, detach_command,
-                             delete_command, promote_command, demote_command, status_command,
-                             rate_command, resize_command, verify_command, resolve_command>;
+using command =
+    std::variant<create_command, attach_command, attach_remote_command, detach_command,
+                 delete_command, promote_command, demote_command, status_command, rate_command,
+                 resize_command, verify_command, resolve_command, outdate_peer_command>;
 
 // A request line (without its newline). Errors are invalid_input naming the field.
 result<command> parse_request(std::string_view line);
@@ -138,6 +143,8 @@ struct volume_status {
   std::string message;
   uint64_t nbd_clients = 0;
   uint64_t generation = 0;
+  bool is_fencing = false;
+  bool is_suspended = false;  // writes held until the peer is outdated or back
   verify_status verify;
 };
 

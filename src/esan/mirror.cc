@@ -225,9 +225,19 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   repl::frame_decoder decoder(limits_);
   bool is_recovering;
+  status moved_on = ok_status();
   {
     std::lock_guard lock(mutex_);
     is_recovering = is_recovering_locked();
+    // Marked regions behind unchanged generations: writes held for fencing.
+    // Still running (not a crashed primary), this side may yet acknowledge
+    // them once connected, so the peer must receive them.
+    if (!is_recovering && meta_->bitmap().dirty_bytes() > 0)
+      moved_on = note_moved_on_locked();
+  }
+  if (!moved_on) {
+    ::close(fd);
+    return moved_on.err();
   }
   auto sent =
       send_all(fd,
@@ -260,6 +270,8 @@ result<connect_verdict> mirror::attach_peer(int fd) {
   peer_is_consistent_ = hello->is_consistent;
   is_stopping_ = false;
   is_established_ = true;
+  is_peer_outdated_ = false;  // outdated for that outage only: a later one is fenced again
+  changed_.notify_all();
   is_resync_target_ = verdict.action == connect_action::resync_target;
   is_resync_source_ = verdict.action == connect_action::resync_source;
   percent_ = is_resync_source_ || is_resync_target_ ? 0 : 100;
@@ -439,6 +451,8 @@ mirror_status mirror::status_now() const {
   s.resynced_bytes = resynced_bytes_;
   s.rate_bytes_per_s = resync_options_.rate_bytes_per_s;
   s.generation = m.gens.current;
+  s.is_fencing = is_fencing_;
+  s.is_suspended = is_suspended_locked();
   s.verify = verify_;
   return s;
 }
@@ -525,16 +539,54 @@ std::optional<status> mirror::wait_replicated(std::optional<uint64_t> seq) {
 status mirror::track(uint64_t offset, uint64_t length, std::optional<status> replicated) {
   if (replicated && *replicated)
     return ok_status();
-  // The peer does not have it: the region goes into the bitmap, and the
-  // generations record that this side moved on, before the write is acknowledged.
+  // The peer does not have it: the region goes into the bitmap before the
+  // write is acknowledged.
+  std::unique_lock lock(mutex_);
+  if (auto s = meta_->mark(offset, length); !s)
+    return s;
+  // Fencing: the peer may still be promoted with data that lacks this
+  // write, so it is acknowledged only once the cluster has marked the peer
+  // outdated (outdate_peer) or the peer is back (attach_peer counted the
+  // bitmap in; the peer is a resync target until it has the region).
+  changed_.wait(lock, [&] { return !is_suspended_locked() || is_closed_; });
+  if (is_suspended_locked())
+    return make_error(errc::unavailable, "volume " + volume_ +
+                                             " was stopped while its writes waited for the "
+                                             "peer to be marked outdated");
+  if (is_established_)
+    return ok_status();
+  // Acknowledged without the peer: the generations say this side moved on.
+  // Only now: a write held until this node was fenced was never
+  // acknowledged, and its return must not look like a split brain.
+  return note_moved_on_locked();
+}
+
+status mirror::note_moved_on_locked() {
+  if (meta_->meta().gens.bitmap != 0 || meta_->meta().gens.current == 0)
+    return ok_status();
+  volume_meta m = meta_->meta();
+  m.gens = on_peer_lost(m.gens, fresh_id());
+  return meta_->set_meta(m);
+}
+
+bool mirror::is_suspended_locked() const {
+  return is_fencing_ && !is_established_ && !is_peer_outdated_ &&
+         meta_->meta().role == volume_role::primary;
+}
+
+void mirror::set_fencing(bool is_on) {
   std::lock_guard lock(mutex_);
-  if (meta_->meta().gens.bitmap == 0 && meta_->meta().gens.current != 0) {
-    volume_meta m = meta_->meta();
-    m.gens = on_peer_lost(m.gens, fresh_id());
-    if (auto s = meta_->set_meta(m); !s)
-      return s;
-  }
-  return meta_->mark(offset, length);
+  is_fencing_ = is_on;
+  changed_.notify_all();
+}
+
+status mirror::outdate_peer() {
+  std::lock_guard lock(mutex_);
+  if (is_established_)
+    return make_error(errc::conflict, "volume " + volume_ + " is connected to its peer");
+  is_peer_outdated_ = true;
+  changed_.notify_all();
+  return ok_status();
 }
 
 bool mirror::is_primary() const {

@@ -53,6 +53,10 @@ struct mirror_status {
   uint64_t resynced_bytes = 0;     // sent as resync data since this mirror was opened
   uint64_t rate_bytes_per_s = 0;
   uint64_t generation = 0;  // the current data generation
+  bool is_fencing = false;
+  // A primary without its peer, fencing on, the peer not marked outdated:
+  // writes are held (not acknowledged).
+  bool is_suspended = false;
   mirror_verify verify;
 };
 class mirror final : public backend {
@@ -74,6 +78,15 @@ class mirror final : public backend {
   void wait_detached();
   // Ends every wait and refuses further peers (shutdown).
   void stop();
+
+  // Fencing (docs/esan.md, "Fencing"): while on, a primary without its
+  // peer acknowledges no write (it holds them) until outdate_peer() says the
+  // cluster has marked the peer outdated, or the peer is back.
+  void set_fencing(bool is_on);
+  // The peer cannot be promoted any more (the cluster says so): held writes
+  // complete, and new ones go on, until the next connection. Refused
+  // (conflict) while the peer is connected.
+  status outdate_peer();
 
   status promote(bool allow_two_primaries = false);
   status demote();
@@ -159,6 +172,10 @@ class mirror final : public backend {
   void answer_verify(const repl::frame& f);
   std::optional<uint64_t> peer_hash(uint64_t offset, uint64_t length);
   std::string disk_state_locked() const;
+  bool is_suspended_locked() const;
+  // This side holds writes the peer lacks: a new current generation, once
+  // per outage, so the next connection resyncs them to the peer.
+  status note_moved_on_locked();
 
   const std::string volume_;
   // Changes only in resize(), while no peer thread runs (lifecycle_mutex_).
@@ -195,6 +212,8 @@ class mirror final : public backend {
   uint64_t resynced_bytes_ = 0;
   std::string message_;
   bool is_split_brain_ = false;
+  bool is_fencing_ = false;
+  bool is_peer_outdated_ = false;  // since the last connection ended
   bool peer_is_primary_ = false;
   bool peer_is_consistent_ = false;
   bool is_full_sync_ = false;  // this side sends every region (the cursor is saved)

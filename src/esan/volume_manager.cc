@@ -159,6 +159,8 @@ result<json> volume_manager::execute(const command& c) {
     done = m.start_verify();
   else if (std::holds_alternative<resolve_command>(c))
     done = m.resolve_discard();
+  else if (std::holds_alternative<outdate_peer_command>(c))
+    done = m.outdate_peer();
   if (!done)
     return done.err();
   return json::object();
@@ -216,8 +218,11 @@ result<json> volume_manager::attach(const attach_command& c, bool is_restore) {
       return make_error(errc::conflict,
                         "volume " + c.volume.name + " is attached with other files or endpoints",
                         "name");
-    if (it->second.config.rate_bytes_per_s == c.rate_bytes_per_s)
+    if (it->second.config.rate_bytes_per_s == c.rate_bytes_per_s &&
+        it->second.config.is_fencing == c.is_fencing)
       return json::object();  // the same attach again: done already
+    it->second.data->set_fencing(c.is_fencing);
+    it->second.config.is_fencing = c.is_fencing;
     return rate({c.volume.name, c.rate_bytes_per_s});
   }
   resync_options resync;
@@ -226,6 +231,7 @@ result<json> volume_manager::attach(const attach_command& c, bool is_restore) {
   if (!opened)
     return make_error(opened.err().code, "volume " + c.volume.name + ": " + opened.err().message);
   std::shared_ptr<mirror> data = std::move(*opened);
+  data->set_fencing(c.is_fencing);
   if (auto s = server_.add_export(c.volume.name, data); !s)
     return s.err();
   auto link = std::make_unique<peer_link>(data, c.volume);
@@ -359,6 +365,8 @@ control::volume_status volume_manager::status_of(const std::string& name, const 
   auto clients = server_.client_count(name);
   s.nbd_clients = clients ? *clients : 0;
   s.generation = m.generation;
+  s.is_fencing = m.is_fencing;
+  s.is_suspended = m.is_suspended;
   s.verify = {m.verify.state,           m.verify.percent,           m.verify.differing_regions,
               m.verify.differing_bytes, m.verify.first_differences, m.verify.message};
   return s;

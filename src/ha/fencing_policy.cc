@@ -19,6 +19,7 @@ std::set<std::string> nodes_needing_fence(const decide_context& c) {
     }
   }
   bool runs_ha_vm_here = false;
+  bool uses_lost_storage_here = false;
   for (const vm_report& r : c.view.in().reports) {
     const vm_info* vm = c.view.vm(r.vm);
     if (vm != nullptr && vm->is_ha && is_active(r.state) && !c.view.is_member(r.node)) {
@@ -26,6 +27,11 @@ std::set<std::string> nodes_needing_fence(const decide_context& c) {
     }
     runs_ha_vm_here = runs_ha_vm_here || (vm != nullptr && vm->is_ha && is_active(r.state) &&
                                           r.node == c.view.in().self);
+    if (vm != nullptr && is_active(r.state) && r.node == c.view.in().self) {
+      for (const std::string& node : vm->storage_nodes) {
+        uses_lost_storage_here = uses_lost_storage_here || !c.view.is_member(node);
+      }
+    }
     // A VM running diskless on a member: a lost node of its disks may have
     // been serving them, and its peer takes over only once it is off.
     bool is_diskless = vm != nullptr && is_active(r.state) && c.view.is_member(r.node) &&
@@ -42,14 +48,17 @@ std::set<std::string> nodes_needing_fence(const decide_context& c) {
   // Two-node split: the peer, also quorate, fences this node for its HA VMs;
   // this side must race it, or the side without VMs would always win. A
   // side that is to start an HA VM races too: the peer may start it as well
-  // (is_start_safe).
+  // (is_start_safe). So does a side running any VM on an eSAN disk the
+  // peer holds a copy of: its writes are held until the peer is off
+  // (docs/esan.md, "Fencing").
   bool wants_a_start = false;
   for (const vm_info& vm : c.view.in().vms) {
     auto rec = c.next.vms.find(vm.name);
     wants_a_start = wants_a_start || (vm.is_ha && vm.wants_running &&
                                       (rec == c.next.vms.end() || !rec->second.target_running));
   }
-  if (c.view.in().cluster_node_count == 2 && (runs_ha_vm_here || wants_a_start)) {
+  if (c.view.in().cluster_node_count == 2 &&
+      (runs_ha_vm_here || wants_a_start || uses_lost_storage_here)) {
     for (const node_info* n : c.view.nodes_by_id()) {
       if (!c.view.is_member(n->name)) {
         lost.insert(n->name);

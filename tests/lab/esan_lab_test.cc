@@ -215,6 +215,66 @@ TEST_F(EsanLab, ADiskGrowsOnBothNodes) {
   EXPECT_TRUE(guest_http(db_ip).is_object());
 }
 
+// Fencing (docs/esan.md): primary n3 is cut off from the cluster under a
+// writing guest. Without quorum it cannot mark n2 outdated, so it
+// acknowledges no write n2 lacks: it holds them until n1 and n2 fence it.
+// The VM restarts on n2 and finds every counter the guest on n3 reported
+// acknowledged; n2, primary without its peer, marks n3's copy outdated; n3
+// returns, resyncs (no split brain: its held writes were never
+// acknowledged) and the mark is cleared.
+TEST_F(EsanLab, AnIsolatedPrimaryAcknowledgesNothingItsPeerLacks) {
+  ASSERT_TRUE(runs_on(1, "n3")) << vm_status(1).dump();
+  json before = guest_http(db_ip);
+  ASSERT_TRUE(before.is_object());
+  size_t offs_before = count_of(switch_log(), "n3 ForceOff 204");
+  ASSERT_EQ(run_vcube({"lab", "partition", "3"}), 0);
+  // Until n3 is off: the highest counter its guest printed as acknowledged.
+  static const std::regex heartbeat("vcube-heartbeat seq=[0-9]+ uptime=[0-9.]+ counter=([0-9]+)");
+  int64_t seen = -1;
+  std::string serial;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        if (count_of(switch_log(), "n3 ForceOff 204") > offs_before)
+          return true;
+        std::string now = node_file(3, "/run/vcube/vms/db/serial.log");
+        if (!now.empty())
+          serial = now;
+        for (std::sregex_iterator it(now.begin(), now.end(), heartbeat), end; it != end; ++it)
+          seen = std::max<int64_t>(seen, std::stoll((*it)[1].str()));
+        return false;
+      },
+      120s))
+      << switch_log();
+  ASSERT_GE(seen, before.value("counter", int64_t(0))) << serial;
+  ASSERT_TRUE(wait_until([] { return runs_on(1, "n2"); }, 120s))
+      << call(1, http::verb::get, "/api/v1/ha").body.dump();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json now = guest_http(db_ip);
+        return now.is_object() && now.value("boot", 0) > before.value("boot", 0);
+      },
+      120s))
+      << node_file(2, "/run/vcube/vms/db/serial.log");
+  EXPECT_GE(resume_counter(2), seen) << node_file(2, "/run/vcube/vms/db/serial.log") << "\n---n3\n"
+                                     << serial;
+  EXPECT_TRUE(wait_until([] { return disk(1).value("outdated", "") == "n3"; }, 30s))
+      << disk(1).dump();
+  EXPECT_NE(disk(1).value("state", "").find("Outdated"), std::string::npos) << disk(1).dump();
+  // The override is for a lost up-to-date node; n2 is up.
+  auto clear = call(1, http::verb::post, "/api/v1/disks/db/clear-outdated", json::object());
+  EXPECT_EQ(clear.status, 409u) << clear.body.dump();
+
+  ASSERT_EQ(run_vcube({"lab", "heal", "3"}), 0);
+  ASSERT_EQ(run_vcube({"lab", "start", "3"}), 0);
+  ASSERT_TRUE(wait_until([] { return is_in_sync(1); }, 180s)) << disk(1).dump();
+  EXPECT_TRUE(wait_until([] { return !disk(1).contains("outdated"); }, 30s)) << disk(1).dump();
+  EXPECT_EQ(side(1, "n3").value("role", ""), "secondary") << disk(1).dump();
+  EXPECT_EQ(qemu_processes("db"), 1);
+  auto verified = node_cli(1, {"disk", "verify", "db"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.error << verified.body.dump();
+  EXPECT_EQ(verified.body.value("differing_regions", -1), 0) << verified.body.dump();
+}
+
 // A disk made from an existing image: the first node's copy is the image, the
 // second receives all of it in an initial full sync; deleting the disk
 // removes both copies.

@@ -34,6 +34,7 @@ json attached(const std::string& name, const std::string& role = "secondary",
           {"connected", true},
           {"disk_state", "UpToDate"},
           {"rate", uint64_t(100) << 20},
+          {"fencing", true},
           {"nbd_clients", 0}};
 }
 
@@ -283,6 +284,16 @@ TEST_F(esan_diskless, no_server_for_a_vm_on_a_disk_node) {
   EXPECT_EQ(server(all), "");
 }
 
+TEST_F(esan_diskless, an_outdated_copy_does_not_serve) {
+  status("n1", "secondary", "UpToDate");
+  status("n2", "secondary", "UpToDate");
+  json d = disk_value();
+  d["outdated"] = "n1";
+  apply({put("esan_disk", "d1", d)});
+  EXPECT_EQ(server(all), "n2");
+  EXPECT_EQ(server({"n1", "n3"}), "");  // n2, the up-to-date one, is away
+}
+
 TEST_F(esan_diskless, the_serving_node_promotes_and_keeps_its_primary) {
   auto wanted = wanted_volumes(*s, "n1", paths);
   esan_local local;
@@ -295,6 +306,92 @@ TEST_F(esan_diskless, the_serving_node_promotes_and_keeps_its_primary) {
   local.serving.clear();
   EXPECT_EQ(ops(esan_requests(wanted, json::array({attached("d1", "primary")}), local, paths)),
             (std::vector<std::string>{"demote d1"}));
+}
+
+// Fencing (docs/esan.md, "Fencing").
+class esan_fencing : public esan_plan {
+ protected:
+  json disk() { return s->get("esan_disk", "d1")->value; }
+  void mark(const std::string& node) {
+    json d = disk();
+    d["outdated"] = node;
+    auto v = s->apply(apply_request({put("esan_disk", "d1", d)}));
+    ASSERT_TRUE(v) << v.err().message;
+  }
+  static json side(bool is_suspended, bool is_connected, const std::string& state = "UpToDate") {
+    json v = attached("d1", "primary");
+    v["suspended"] = is_suspended;
+    v["connected"] = is_connected;
+    v["disk_state"] = state;
+    return v;
+  }
+};
+
+TEST_F(esan_fencing, volumes_are_attached_with_fencing_on) {
+  auto wanted = wanted_volumes(*s, "n1", paths);
+  esan_local local;
+  local.created = {"d1"};
+  auto requests = esan_requests(wanted, json::array(), local, paths);
+  ASSERT_EQ(ops(requests), (std::vector<std::string>{"attach d1"}));
+  EXPECT_EQ(requests[0]["fencing"], true);
+  // Attached by an older vcubed: attached again, which turns it on in place.
+  json old = attached("d1");
+  old.erase("fencing");
+  EXPECT_EQ(ops(esan_requests(wanted, json::array({old}), local, paths)),
+            (std::vector<std::string>{"attach d1"}));
+}
+
+TEST_F(esan_fencing, a_suspended_primary_marks_its_peer_and_the_peer_clears_it_when_up_to_date) {
+  EXPECT_TRUE(esan_outdated_update(disk(), "n1", side(false, true)).is_null());
+  EXPECT_TRUE(esan_outdated_update(disk(), "n1", nullptr).is_null());
+  EXPECT_TRUE(esan_outdated_update(disk(), "n3", side(true, false)).is_null());  // no copy there
+  json marked = esan_outdated_update(disk(), "n1", side(true, false));
+  ASSERT_FALSE(marked.is_null());
+  EXPECT_EQ(marked["outdated"], "n2");
+  EXPECT_EQ(marked["port"], 7790);  // the rest is kept
+  mark("n2");
+  EXPECT_TRUE(is_copy_outdated(disk(), "n2"));
+  EXPECT_FALSE(is_copy_outdated(disk(), "n1"));
+  EXPECT_TRUE(esan_outdated_update(disk(), "n1", side(true, false)).is_null());  // done already
+  // The marked node: suspended itself (a stale primary back from a fence)
+  // it marks nobody; it clears its mark once connected and up to date.
+  EXPECT_TRUE(esan_outdated_update(disk(), "n2", side(true, false)).is_null());
+  EXPECT_TRUE(esan_outdated_update(disk(), "n2", side(false, true, "SyncTarget")).is_null());
+  EXPECT_TRUE(esan_outdated_update(disk(), "n2", side(false, false)).is_null());
+  json cleared = esan_outdated_update(disk(), "n2", side(false, true));
+  ASSERT_FALSE(cleared.is_null());
+  EXPECT_FALSE(cleared.contains("outdated"));
+}
+
+TEST_F(esan_fencing, the_mark_is_relied_on_where_no_partition_can_undo_it) {
+  const std::set<std::string> without_n2 = {"n1", "n3"};
+  EXPECT_FALSE(may_rely_on_outdated_peer(*s, "d1", "n1", without_n2));  // not marked
+  mark("n2");
+  EXPECT_TRUE(may_rely_on_outdated_peer(*s, "d1", "n1", without_n2));   // three nodes
+  EXPECT_FALSE(may_rely_on_outdated_peer(*s, "d1", "n2", without_n2));  // n1 is not marked
+  EXPECT_FALSE(may_rely_on_outdated_peer(*s, "d1", "n3", without_n2));  // no copy there
+  // Two nodes: both sides of a split are quorate, so only a member peer or
+  // a confirmed fence counts.
+  auto v = s->apply(apply_request({remove("node", "n3")}));
+  ASSERT_TRUE(v) << v.err().message;
+  EXPECT_FALSE(may_rely_on_outdated_peer(*s, "d1", "n1", {"n1"}));
+  EXPECT_TRUE(may_rely_on_outdated_peer(*s, "d1", "n1", {"n1", "n2"}));
+  v = s->apply(apply_request({put("ha_fence", "n2", {{"state", "confirmed"}})}));
+  ASSERT_TRUE(v) << v.err().message;
+  EXPECT_TRUE(may_rely_on_outdated_peer(*s, "d1", "n1", {"n1"}));
+}
+
+TEST_F(esan_fencing, esand_is_told_only_once_the_mark_may_be_relied_on) {
+  auto wanted = wanted_volumes(*s, "n1", paths);
+  esan_local local;
+  local.created = {"d1"};
+  local.in_use = {"d1"};
+  json suspended = json::array({side(true, false)});
+  EXPECT_TRUE(esan_requests(wanted, suspended, local, paths).empty());
+  local.outdated_peers = {"d1"};
+  EXPECT_EQ(ops(esan_requests(wanted, suspended, local, paths)),
+            (std::vector<std::string>{"outdate_peer d1"}));
+  EXPECT_TRUE(esan_requests(wanted, json::array({side(false, false)}), local, paths).empty());
 }
 
 }  // namespace

@@ -49,6 +49,11 @@ TEST(esan_schema, accepts_valid_objects) {
   auto disk = disk_value();
   disk["resolve"] = {{"discard", "n2"}, {"at", 5}};
   EXPECT_EQ(bad_field("esan_disk", "d1", disk), "");
+  disk["outdated"] = "n2";
+  EXPECT_EQ(bad_field("esan_disk", "d1", disk), "");
+  auto status = status_value();
+  status["suspended"] = true;
+  EXPECT_EQ(bad_field("esan_status", "d1.n1", status), "");
 }
 
 TEST(esan_schema, names_the_offending_field) {
@@ -67,6 +72,11 @@ TEST(esan_schema, names_the_offending_field) {
   disk = disk_value();
   disk["resolve"] = {{"discard", "n2"}};
   EXPECT_EQ(bad_field("esan_disk", "d1", disk), "resolve.at");
+  disk = disk_value();
+  disk["outdated"] = "n3";  // not one of its nodes
+  EXPECT_EQ(bad_field("esan_disk", "d1", disk), "outdated");
+  disk["outdated"] = 2;
+  EXPECT_EQ(bad_field("esan_disk", "d1", disk), "outdated");
   disk = disk_value();
   disk["surprise"] = true;
   EXPECT_EQ(bad_field("esan_disk", "d1", disk), "surprise");

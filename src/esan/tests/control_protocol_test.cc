@@ -96,6 +96,11 @@ TEST(ControlProtocol, Attach) {
       R"({"op":"attach","name":"d","data":"/a","meta":"/b","peer":"10.0.0.1:7789","rate":1000})");
   ASSERT_TRUE(b.volume.peer);
   EXPECT_EQ(b.rate_bytes_per_s, 1000u);
+  EXPECT_FALSE(a.is_fencing);
+  EXPECT_TRUE(parsed<attach_command>(
+                  R"({"op":"attach","name":"d","data":"/a","meta":"/b","peer":"1.2.3.4:1",)"
+                  R"("fencing":true})")
+                  .is_fencing);
   EXPECT_FALSE(same_volume(a, b));
   EXPECT_TRUE(same_volume(a, a));
 }
@@ -111,6 +116,8 @@ TEST(ControlProtocol, AttachErrors) {
           "rate");
   refused(R"({"op":"attach","name":"d","data":"/a","meta":"/b","peer":"1.2.3.4:1","x":0})", "x");
   refused(R"({"op":"attach","name":"d","data":7,"meta":"/b","peer":"1.2.3.4:1"})", "data");
+  refused(R"({"op":"attach","name":"d","data":"/a","meta":"/b","peer":"1.2.3.4:1","fencing":1})",
+          "fencing");
 }
 
 TEST(ControlProtocol, DetachDeletePromoteDemote) {
@@ -154,6 +161,10 @@ TEST(ControlProtocol, StatusRateResizeVerifyResolve) {
   EXPECT_EQ(parsed<resolve_command>(R"({"op":"resolve","name":"d","discard":true})").name, "d");
   refused(R"({"op":"resolve","name":"d"})", "discard");
   refused(R"({"op":"resolve","name":"d","discard":false})", "discard");
+
+  EXPECT_EQ(parsed<outdate_peer_command>(R"({"op":"outdate_peer","name":"d"})").name, "d");
+  refused(R"({"op":"outdate_peer"})", "name");
+  refused(R"({"op":"outdate_peer","name":"d","node":"n2"})", "node");
 }
 
 TEST(ControlProtocol, MalformedRequests) {
@@ -169,7 +180,8 @@ TEST(ControlProtocol, MalformedRequests) {
 
 TEST(ControlProtocol, StateFileRoundTrip) {
   auto a = parsed<attach_command>(
-      R"({"op":"attach","name":"d","data":"/a","meta":"/b","listen":"10.0.0.1:7789","rate":9})");
+      R"({"op":"attach","name":"d","data":"/a","meta":"/b","listen":"10.0.0.1:7789","rate":9,)"
+      R"("fencing":true})");
   auto b = parsed<attach_command>(
       R"({"op":"attach","name":"e","data":"/c","meta":"/d","peer":"[fd00::1]:7790"})");
   auto r = parsed<attach_remote_command>(
@@ -179,7 +191,9 @@ TEST(ControlProtocol, StateFileRoundTrip) {
   ASSERT_EQ(back->volumes.size(), 2u);
   EXPECT_TRUE(same_volume(back->volumes[0], a));
   EXPECT_EQ(back->volumes[0].rate_bytes_per_s, 9u);
+  EXPECT_TRUE(back->volumes[0].is_fencing);
   EXPECT_TRUE(same_volume(back->volumes[1], b));
+  EXPECT_FALSE(back->volumes[1].is_fencing);
   ASSERT_EQ(back->remotes.size(), 1u);
   EXPECT_EQ(attach_remote_json(back->remotes[0]), attach_remote_json(r));
   // A state file from before diskless attach has no remotes.
@@ -240,9 +254,10 @@ TEST(ControlProtocol, StatusShape) {
   s.generation = 0xabc;
   s.verify.first_differences = {65536};
   json j = status_json(s);
-  for (const char* key : {"name", "size", "role", "peer_role", "connected", "disk_state",
-                          "peer_disk_state", "percent", "out_of_sync_bytes", "resynced_bytes",
-                          "rate", "message", "nbd_clients", "generation", "verify"})
+  for (const char* key :
+       {"name", "size", "role", "peer_role", "connected", "disk_state", "peer_disk_state",
+        "percent", "out_of_sync_bytes", "resynced_bytes", "rate", "message", "nbd_clients",
+        "generation", "fencing", "suspended", "verify"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["generation"], "0000000000000abc");
   EXPECT_EQ(j["verify"]["state"], "idle");

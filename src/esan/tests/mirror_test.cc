@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -169,6 +170,64 @@ TEST_F(mirror_test, writes_while_the_peer_is_away_are_resynced_and_only_those) {
   // Replicating again afterwards.
   ASSERT_TRUE(a_->write(region, bytes_of(std::string(512, 'y')), false));
   EXPECT_EQ(b_data().substr(region, 512), std::string(512, 'y'));
+}
+
+// Fencing: a primary that lost its peer acknowledges no write until the
+// cluster has marked the peer outdated (else a failover could promote a
+// copy without it); the write is on the local file and in the bitmap.
+TEST_F(mirror_test, with_fencing_a_write_without_the_peer_waits_until_the_peer_is_outdated) {
+  a_->set_fencing(true);
+  connect();
+  ASSERT_TRUE(a_->write(0, bytes_of(std::string(512, 'c')), false));  // replicated: no wait
+  EXPECT_FALSE(a_->status_now().is_suspended);
+  EXPECT_EQ(a_->outdate_peer().err().code, errc::conflict);  // the peer is connected
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  EXPECT_TRUE(a_->status_now().is_suspended);
+  std::atomic<bool> is_done = false;
+  status written = ok_status();
+  std::thread writer([&] {
+    written = a_->write(region, bytes_of(std::string(1024, 'x')), true);
+    is_done = true;
+  });
+  // Held: on the local file and in the bitmap, not acknowledged.
+  ASSERT_TRUE(wait_for([&] { return a_data().substr(region, 1024) == std::string(1024, 'x'); }));
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().out_of_sync_bytes == region; }));
+  EXPECT_FALSE(is_done);
+  ASSERT_TRUE(a_->outdate_peer());
+  writer.join();
+  EXPECT_TRUE(written) << written.err().message;
+  EXPECT_FALSE(a_->status_now().is_suspended);
+  ASSERT_TRUE(a_->write(2 * region, bytes_of(std::string(512, 'y')), false));  // no wait now
+
+  // The peer's return ends this outage's outdate: the next loss holds again.
+  auto [va, vb] = connect();
+  EXPECT_EQ(va.action, connect_action::resync_source) << va.reason;
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  EXPECT_TRUE(a_->status_now().is_suspended);
+  // A held write fails (not acknowledged) when the volume is stopped.
+  std::thread held([&] { written = a_->write(0, bytes_of(std::string(512, 'z')), false); });
+  ASSERT_TRUE(wait_for([&] { return a_data().substr(0, 512) == std::string(512, 'z'); }));
+  a_->stop();
+  held.join();
+  EXPECT_EQ(written.err().code, errc::unavailable);
+}
+
+TEST_F(mirror_test, without_fencing_or_as_secondary_nothing_is_held) {
+  b_->set_fencing(true);  // a secondary: it takes no writes, never suspended
+  connect();
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  EXPECT_FALSE(b_->status_now().is_suspended);
+  EXPECT_FALSE(a_->status_now().is_suspended);
+  ASSERT_TRUE(a_->write(0, bytes_of(std::string(512, 'n')), false));  // fencing off on a_
+  a_->set_fencing(true);
+  EXPECT_TRUE(a_->status_now().is_suspended);
+  ASSERT_TRUE(a_->demote());
+  EXPECT_FALSE(a_->status_now().is_suspended);
 }
 
 TEST_F(mirror_test, split_brain_is_refused_and_reported) {
@@ -355,6 +414,55 @@ TEST_F(mirror_crash_test, a_peer_that_took_over_sends_its_changes_and_the_crashe
   EXPECT_GE(b_->status_now().resynced_bytes, al_extent);
   EXPECT_LE(b_->status_now().resynced_bytes, al_extent + region);
   EXPECT_EQ(a_->status_now().out_of_sync_bytes, 0u);
+}
+
+// Fencing: primary a lost its peer and held a write when it was fenced
+// (crashed); b took over and wrote. a's held write was never acknowledged:
+// a returns as a plain resync target, not in split brain, and b's data wins.
+TEST_F(mirror_crash_test, a_primary_fenced_with_held_writes_returns_as_a_resync_target) {
+  a_->set_fencing(true);
+  connect();
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  status held = ok_status();
+  std::thread writer([&] { held = a_->write(region, bytes_of(std::string(4096, 'h')), false); });
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().out_of_sync_bytes == region; }));
+  fs::copy_file(dir_ / "a.meta", dir_ / "a.meta.crash");  // as the power went off
+  a_->stop();
+  writer.join();
+  EXPECT_FALSE(held);  // never acknowledged
+  a_.reset();
+  fs::rename(dir_ / "a.meta.crash", dir_ / "a.meta");
+  ASSERT_TRUE(b_->promote());  // failover
+  ASSERT_TRUE(b_->write(5 * region, bytes_of(std::string(512, 'b')), false));
+  a_ = open("a");
+  ASSERT_TRUE(a_);
+  ASSERT_TRUE(a_->demote());
+  auto [va, vb] = connect();
+  EXPECT_FALSE(va.is_split_brain) << va.reason;
+  EXPECT_EQ(vb.action, connect_action::resync_source) << vb.reason;
+  EXPECT_EQ(va.action, connect_action::resync_target) << va.reason;
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
+  EXPECT_NE(a_data().substr(region, 1), "h");
+}
+
+// Fencing, the peer back before the cluster marked it: the held write is
+// acknowledged once connected, so the peer must receive it.
+TEST_F(mirror_test, a_write_held_until_the_peer_returns_is_resynced_to_it) {
+  a_->set_fencing(true);
+  connect();
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  status held = make_error(errc::internal, "not done");
+  std::thread writer([&] { held = a_->write(region, bytes_of(std::string(4096, 'h')), false); });
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().out_of_sync_bytes == region; }));
+  auto [va, vb] = connect();
+  writer.join();
+  EXPECT_TRUE(held) << held.err().message;
+  EXPECT_EQ(va.action, connect_action::resync_source) << va.reason;
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(b_data().substr(region, 4096), std::string(4096, 'h'));
 }
 
 TEST_F(mirror_test, only_a_write_to_a_cold_extent_persists_the_activity_log) {

@@ -171,6 +171,26 @@ TEST(failover, two_node_side_with_vms_races_a_peer_without_vms) {
   EXPECT_EQ(h.step(3000), lines{"fence n1 delay=0"});
 }
 
+// Two nodes: a VM (HA or not) on an eSAN disk here holds its writes while
+// the disk's other node is lost until that node is off (docs/esan.md,
+// "Fencing"), so this side fences it.
+TEST(failover, two_node_side_with_a_vm_on_the_lost_peers_disk_fences_it) {
+  harness h(2);
+  vm_info& db = h.add_vm("db", 1024, "n1");
+  db.is_ha = false;
+  db.storage_nodes = {"n1", "n2"};
+  h.report("db", "n1", run_state::running, 0);
+  h.node("n2").is_member = false;
+  EXPECT_EQ(h.step(3000), lines{"fence n2 delay=0"});
+
+  harness g(2);  // a VM without eSAN disks: nothing to hold
+  vm_info& plain = g.add_vm("plain", 1024, "n1");
+  plain.is_ha = false;
+  g.report("plain", "n1", run_state::running, 0);
+  g.node("n2").is_member = false;
+  EXPECT_EQ(g.step(3000), lines{});
+}
+
 TEST(failover, node_back_before_the_fence_cancels_it) {
   harness h = with_web_on_n2();
   h.node("n2").is_member = false;
