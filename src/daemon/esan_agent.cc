@@ -268,8 +268,6 @@ awaitable<void> esan_agent::tick() {
   for (const auto& w : wanted) {
     if (esan_serving_node(ctx_.domain.state(), w.name, members) == ctx_.node.name)
       local.serving.insert(w.name);
-    if (may_rely_on_outdated_peer(ctx_.domain.state(), w.name, ctx_.node.name, members))
-      local.outdated_peers.insert(w.name);
     if (auto o = ctx_.domain.state().get("esan_status", esan_status_name(w.name, ctx_.node.name))) {
       local.verify_done[w.name] = o->value.value("verify_done", int64_t(0));
       local.resolve_done[w.name] = o->value.value("resolve_done", int64_t(0));
@@ -308,21 +306,28 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
     changes.push_back({domain::change::op_type::put, "esan_status", name, std::move(value),
                        old ? old->version : 0});
   }
-  // Fencing: a suspended primary marks its peer outdated (the next tick,
-  // after this write, tells esand); a marked node clears its mark once it
-  // is up to date again.
+  // Fencing: a suspended primary marks its peer outdated, and tells esand
+  // once that write has committed; a marked node clears its mark once it is
+  // up to date again.
+  std::vector<std::string> marking;
   for (const auto& w : wanted) {
     auto disk = store.get("esan_disk", w.name);
     const json* volume = find_named(r.volumes, w.name);
     if (!disk || !volume)
       continue;
-    json updated = esan_outdated_update(disk->value, ctx_.node.name, *volume);
+    json updated = esan_outdated_update(disk->value, ctx_.node.name, *volume, unix_now_ms());
     if (updated.is_null())
       continue;
-    spdlog::warn("eSAN: disk {}: {}", w.name,
-                 updated.contains("outdated")
-                     ? "the peer is lost: marking its copy outdated before writes go on"
-                     : "this copy is up to date again");
+    if (updated.contains("outdated")) {
+      if (!disk->value.contains("outdated"))
+        spdlog::warn(
+            "eSAN: disk {}: the peer is lost; its copy is marked outdated before "
+            "writes go on",
+            w.name);
+      marking.push_back(w.name);
+    } else {
+      spdlog::info("eSAN: disk {}: this copy is up to date again", w.name);
+    }
     changes.push_back(
         {domain::change::op_type::put, "esan_disk", w.name, std::move(updated), disk->version});
   }
@@ -332,8 +337,23 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
     co_return;
   domain::write_request request{domain::write_request::type::apply, std::move(changes)};
   auto written = co_await ctx_.domain.write(std::move(request), ctx_.write_deadline);
-  if (!written)
+  if (!written) {
     spdlog::debug("eSAN status report: {}", written.err().message);
+    co_return;
+  }
+  const auto members = member_names(ctx_.domain.state(), link_member_ids(ctx_.link));
+  for (const auto& disk : marking) {
+    if (!may_rely_on_outdated_peer(ctx_.domain.state(), disk, ctx_.node.name, members))
+      continue;  // two nodes: the peer is not fenced yet
+    std::function<result<json>()> call = [this, disk] {
+      return esan_call(paths_.control, json{{"op", "outdate_peer"}, {"name", disk}});
+    };
+    auto told = co_await off_loop(work_, std::move(call));
+    if (!told)
+      spdlog::warn("eSAN: disk {}: outdate_peer: {}", disk, told.err().message);
+    else
+      spdlog::info("eSAN: disk {}: the peer is outdated; writes go on without it", disk);
+  }
 }
 
 awaitable<status> esan_agent::promote(std::vector<std::string> disks) {

@@ -107,20 +107,23 @@ bool may_rely_on_outdated_peer(const domain::store& store, const std::string& di
   return false;
 }
 
-json esan_outdated_update(const json& disk, const std::string& node, const json& volume) {
+json esan_outdated_update(const json& disk, const std::string& node, const json& volume,
+                          int64_t now_ms) {
   if (!volume.is_object() || !is_disk_node(disk, node))
     return nullptr;
   std::string marked = disk.value("outdated", "");
   json out = disk;
-  if (volume.value("suspended", false) && marked.empty()) {
+  if (volume.value("suspended", false) && marked != node) {
     for (const auto& n : disk.value("nodes", json::array()))
       if (n.get<std::string>() != node)
         out["outdated"] = n;
+    out["outdated_at"] = now_ms;
     return out;
   }
   if (marked == node && volume.value("connected", false) &&
       volume.value("disk_state", "") == "UpToDate") {
     out.erase("outdated");
+    out.erase("outdated_at");
     return out;
   }
   return nullptr;
@@ -275,8 +278,6 @@ std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const js
     }
     if (!v->value("fencing", false))
       out.push_back(attach);  // attached before fencing existed: turned on in place
-    if (v->value("suspended", false) && local.outdated_peers.count(w.name))
-      out.push_back({{"op", "outdate_peer"}, {"name", w.name}});
     if (v->value("rate", uint64_t(0)) != w.rate)
       out.push_back({{"op", "rate"}, {"name", w.name}, {"bytes_per_second", w.rate}});
     if (v->value("size", uint64_t(0)) < w.size_bytes)

@@ -87,10 +87,14 @@ bool may_rely_on_outdated_peer(const domain::store& store, const std::string& di
 
 // The esan_disk value with `outdated` brought up to date from `node`'s side
 // (`volume`: its entry in esand's status, null when not attached), or null
-// when nothing changes: a suspended primary marks its peer (unless it is
-// marked itself); the marked node clears its mark once connected and
-// UpToDate again.
-json esan_outdated_update(const json& disk, const std::string& node, const json& volume);
+// when nothing changes:
+// - a suspended primary (unless marked itself) marks its peer, or asserts
+//   the mark again (`outdated_at`): esand is told only after such a write of
+//   its own has committed, so a clear racing with it (both based on the same
+//   version) cannot be applied after the mark was relied on;
+// - the marked node clears its mark once connected and UpToDate again.
+json esan_outdated_update(const json& disk, const std::string& node, const json& volume,
+                          int64_t now_ms);
 
 // Which of the disk's nodes is primary for a VM that runs on a node without
 // a copy; "" when no such VM exists, or no node may take it yet. Every node
@@ -115,7 +119,6 @@ struct esan_local {
   std::set<std::string> created;                // disks whose metadata file exists on this node
   std::set<std::string> in_use;                 // disks a local VM runs on or is starting on
   std::set<std::string> serving;                // disks this node serves to a diskless node
-  std::set<std::string> outdated_peers;         // disks whose peer may_rely_on_outdated_peer
   std::map<std::string, int64_t> verify_done;   // disk → verify_request last acted on
   std::map<std::string, int64_t> resolve_done;  // disk → resolve.at last acted on
 };
@@ -123,8 +126,7 @@ struct esan_local {
 // The control requests, in order, that bring esand from `volumes` (the
 // "volumes" array of its status reply) to `wanted`: create missing volumes,
 // attach them (fencing on), follow rate and size, promote the disks this
-// node serves to a diskless node, demote a primary nobody uses, tell a
-// suspended primary that its peer is outdated, start a
+// node serves to a diskless node, demote a primary nobody uses, start a
 // requested verify or split-brain resolution, detach and delete the volumes of
 // disks that are gone.
 std::vector<json> esan_requests(const std::vector<esan_volume>& wanted, const json& volumes,

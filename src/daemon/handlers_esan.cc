@@ -281,6 +281,7 @@ awaitable<api::response> clear_outdated(context& ctx, api::request_context& r) {
                                              " resyncs from it, nothing to clear");
   json value = disk->value;
   value.erase("outdated");
+  value.erase("outdated_at");
   co_return co_await put_disk(ctx, *disk, std::move(value));
 }
 

@@ -129,12 +129,13 @@ status validate_esan_disk(const checker& c) {
           "16 lower-case hex digits, not all zero"),
       c.integer("rate_mib", 0, rate_mib_max),
       c.integer("verify_request", 0, INT64_MAX),
+      c.integer("outdated_at", 0, INT64_MAX),
       resolve_ok,
       import_ok,
       outdated_ok,
       c.text("description"),
       c.only({"size_mib", "nodes", "port", "generation", "rate_mib", "verify_request", "resolve",
-              "import", "outdated", "description"}),
+              "import", "outdated", "outdated_at", "description"}),
   });
 }
 

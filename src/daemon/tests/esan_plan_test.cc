@@ -342,25 +342,33 @@ TEST_F(esan_fencing, volumes_are_attached_with_fencing_on) {
 }
 
 TEST_F(esan_fencing, a_suspended_primary_marks_its_peer_and_the_peer_clears_it_when_up_to_date) {
-  EXPECT_TRUE(esan_outdated_update(disk(), "n1", side(false, true)).is_null());
-  EXPECT_TRUE(esan_outdated_update(disk(), "n1", nullptr).is_null());
-  EXPECT_TRUE(esan_outdated_update(disk(), "n3", side(true, false)).is_null());  // no copy there
-  json marked = esan_outdated_update(disk(), "n1", side(true, false));
+  auto update = [&](const std::string& node, const json& volume) {
+    return esan_outdated_update(disk(), node, volume, 1234);
+  };
+  EXPECT_TRUE(update("n1", side(false, true)).is_null());
+  EXPECT_TRUE(update("n1", nullptr).is_null());
+  EXPECT_TRUE(update("n3", side(true, false)).is_null());  // no copy there
+  json marked = update("n1", side(true, false));
   ASSERT_FALSE(marked.is_null());
   EXPECT_EQ(marked["outdated"], "n2");
+  EXPECT_EQ(marked["outdated_at"], 1234);
   EXPECT_EQ(marked["port"], 7790);  // the rest is kept
   mark("n2");
   EXPECT_TRUE(is_copy_outdated(disk(), "n2"));
   EXPECT_FALSE(is_copy_outdated(disk(), "n1"));
-  EXPECT_TRUE(esan_outdated_update(disk(), "n1", side(true, false)).is_null());  // done already
+  // Marked already: asserted again (a write of its own comes before esand
+  // is told), never left alone while suspended.
+  EXPECT_EQ(update("n1", side(true, false)).value("outdated", ""), "n2");
+  EXPECT_TRUE(update("n1", side(false, false)).is_null());
   // The marked node: suspended itself (a stale primary back from a fence)
   // it marks nobody; it clears its mark once connected and up to date.
-  EXPECT_TRUE(esan_outdated_update(disk(), "n2", side(true, false)).is_null());
-  EXPECT_TRUE(esan_outdated_update(disk(), "n2", side(false, true, "SyncTarget")).is_null());
-  EXPECT_TRUE(esan_outdated_update(disk(), "n2", side(false, false)).is_null());
-  json cleared = esan_outdated_update(disk(), "n2", side(false, true));
+  EXPECT_TRUE(update("n2", side(true, false)).is_null());
+  EXPECT_TRUE(update("n2", side(false, true, "SyncTarget")).is_null());
+  EXPECT_TRUE(update("n2", side(false, false)).is_null());
+  json cleared = update("n2", side(false, true));
   ASSERT_FALSE(cleared.is_null());
   EXPECT_FALSE(cleared.contains("outdated"));
+  EXPECT_FALSE(cleared.contains("outdated_at"));
 }
 
 TEST_F(esan_fencing, the_mark_is_relied_on_where_no_partition_can_undo_it) {
@@ -379,19 +387,6 @@ TEST_F(esan_fencing, the_mark_is_relied_on_where_no_partition_can_undo_it) {
   v = s->apply(apply_request({put("ha_fence", "n2", {{"state", "confirmed"}})}));
   ASSERT_TRUE(v) << v.err().message;
   EXPECT_TRUE(may_rely_on_outdated_peer(*s, "d1", "n1", {"n1"}));
-}
-
-TEST_F(esan_fencing, esand_is_told_only_once_the_mark_may_be_relied_on) {
-  auto wanted = wanted_volumes(*s, "n1", paths);
-  esan_local local;
-  local.created = {"d1"};
-  local.in_use = {"d1"};
-  json suspended = json::array({side(true, false)});
-  EXPECT_TRUE(esan_requests(wanted, suspended, local, paths).empty());
-  local.outdated_peers = {"d1"};
-  EXPECT_EQ(ops(esan_requests(wanted, suspended, local, paths)),
-            (std::vector<std::string>{"outdate_peer d1"}));
-  EXPECT_TRUE(esan_requests(wanted, json::array({side(false, false)}), local, paths).empty());
 }
 
 }  // namespace
