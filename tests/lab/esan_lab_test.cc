@@ -217,31 +217,55 @@ TEST_F(EsanLab, ADiskGrowsOnBothNodes) {
 
 // Fencing (docs/esan.md): primary n3 is cut off from the cluster under a
 // writing guest. Without quorum it cannot mark n2 outdated, so it
-// acknowledges no write n2 lacks: it holds them until n1 and n2 fence it.
-// The VM restarts on n2 and finds every counter the guest on n3 reported
-// acknowledged; n2, primary without its peer, marks n3's copy outdated; n3
-// returns, resyncs (no split brain: its held writes were never
-// acknowledged) and the mark is cleared.
+// acknowledges no write n2 lacks: it holds them until n1 and n2 fence it
+// (the fence device fails at first, so n3 stays cut off well past the 5 s
+// in which its esand declares the peer lost). The VM restarts on n2 and
+// finds every counter the guest on n3 reported acknowledged; n2, primary
+// without its peer, marks n3's copy outdated; n3 returns, resyncs (no split
+// brain: its held writes were never acknowledged) and the mark is cleared.
 TEST_F(EsanLab, AnIsolatedPrimaryAcknowledgesNothingItsPeerLacks) {
   ASSERT_TRUE(runs_on(1, "n3")) << vm_status(1).dump();
   json before = guest_http(db_ip);
   ASSERT_TRUE(before.is_object());
+  json device = call(1, http::verb::get, "/api/v1/fence/devices/lab-switch").body;
+  for (const char* field : {"name", "version", "status"})
+    device.erase(field);
+  json broken = device;
+  broken["options"]["password"] = "wrong-password";
+  ASSERT_EQ(
+      call(1, http::verb::put, "/api/v1/fence/devices/lab-switch", json{{"config", broken}}).status,
+      200u);
   size_t offs_before = count_of(switch_log(), "n3 ForceOff 204");
   ASSERT_EQ(run_vcube({"lab", "partition", "3"}), 0);
-  // Until n3 is off: the highest counter its guest printed as acknowledged.
+  // While n3 is cut off: the highest counter its guest printed as acknowledged.
   static const std::regex heartbeat("vcube-heartbeat seq=[0-9]+ uptime=[0-9.]+ counter=([0-9]+)");
   int64_t seen = -1;
   std::string serial;
+  auto watch_n3 = [&] {
+    std::string now = node_file(3, "/run/vcube/vms/db/serial.log");
+    if (!now.empty())
+      serial = now;
+    for (std::sregex_iterator it(now.begin(), now.end(), heartbeat), end; it != end; ++it)
+      seen = std::max<int64_t>(seen, std::stoll((*it)[1].str()));
+  };
   ASSERT_TRUE(wait_until(
       [&] {
-        if (count_of(switch_log(), "n3 ForceOff 204") > offs_before)
-          return true;
-        std::string now = node_file(3, "/run/vcube/vms/db/serial.log");
-        if (!now.empty())
-          serial = now;
-        for (std::sregex_iterator it(now.begin(), now.end(), heartbeat), end; it != end; ++it)
-          seen = std::max<int64_t>(seen, std::stoll((*it)[1].str()));
+        watch_n3();
+        for (const auto& f :
+             call(1, http::verb::get, "/api/v1/ha").body.value("fences", json::array()))
+          if (f.value("node", "") == "n3" && f.value("attempts", 0) >= 3)
+            return true;
         return false;
+      },
+      120s))
+      << call(1, http::verb::get, "/api/v1/ha").body.dump();
+  ASSERT_EQ(
+      call(1, http::verb::put, "/api/v1/fence/devices/lab-switch", json{{"config", device}}).status,
+      200u);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        watch_n3();
+        return count_of(switch_log(), "n3 ForceOff 204") > offs_before;
       },
       120s))
       << switch_log();
