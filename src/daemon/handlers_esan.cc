@@ -154,12 +154,21 @@ awaitable<api::response> create_disk(context& ctx, api::request_context& r) {
   co_return co_await commit(ctx, std::move(request));
 }
 
-result<int64_t> integer_field(const api::request_context& r, const char* field) {
+// The request's JSON body, which has no fields but `allowed`.
+result<json> body_with(const api::request_context& r,
+                       std::initializer_list<std::string_view> allowed) {
   auto body = r.body_json();
   if (!body)
     return body.err();
-  if (auto s = reject_unknown_fields(*body, {field}, ""); !s)
+  if (auto s = reject_unknown_fields(*body, allowed, ""); !s)
     return s.err();
+  return std::move(*body);
+}
+
+result<int64_t> integer_field(const api::request_context& r, const char* field) {
+  auto body = body_with(r, {field});
+  if (!body)
+    return body.err();
   if (!body->contains(field) || !(*body)[field].is_number_integer())
     return make_error(errc::invalid_input, std::string(field) + " must be an integer", field);
   return (*body)[field].get<int64_t>();
@@ -228,11 +237,9 @@ awaitable<api::response> resolve_disk(context& ctx, api::request_context& r) {
   auto disk = disk_of(ctx, r.params.at("name"));
   if (!disk)
     co_return api::error_response(disk.err());
-  auto body = r.body_json();
+  auto body = body_with(r, {"discard"});
   if (!body)
     co_return api::error_response(body.err());
-  if (auto s = reject_unknown_fields(*body, {"discard"}, ""); !s)
-    co_return api::error_response(s.err());
   std::string discard = body->value("discard", "");
   auto nodes = disk->value.value("nodes", json::array());
   if (std::find(nodes.begin(), nodes.end(), discard) == nodes.end())
@@ -261,11 +268,8 @@ awaitable<api::response> clear_outdated(context& ctx, api::request_context& r) {
   auto disk = disk_of(ctx, r.params.at("name"));
   if (!disk)
     co_return api::error_response(disk.err());
-  auto body = r.body_json();
-  if (!body)
+  if (auto body = body_with(r, {}); !body)
     co_return api::error_response(body.err());
-  if (auto s = reject_unknown_fields(*body, {}, ""); !s)
-    co_return api::error_response(s.err());
   std::string outdated = disk->value.value("outdated", "");
   if (outdated.empty())
     co_return error_of(errc::conflict, "eSAN disk '" + disk->name + "' has no outdated copy");
