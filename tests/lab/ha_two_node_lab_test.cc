@@ -1,7 +1,8 @@
 // HA in a two-node lab (corosync two_node): when the interconnect is cut,
 // both sides keep quorum and the fence is the tie-breaker. The side that runs
 // no VM waits (fence race delay), so the switch, which serves one request at
-// a time, powers off exactly one node, and the VM runs exactly once.
+// a time, powers off exactly one node, and the VM runs exactly once. With an
+// eSAN disk, writes without the peer wait for that fence.
 #include <gtest/gtest.h>
 
 #include "tests/lab/lab_fixture.h"
@@ -89,6 +90,87 @@ TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
       90s));
   EXPECT_EQ(qemu_processes("db"), 1);
   EXPECT_EQ(count_of(switch_log(), "n2 ForceOff"), 0u) << switch_log();
+}
+
+// eSAN fencing in a two-node cluster (docs/esan.md, "Fencing"): both sides
+// of a split are quorate, so the domain's outdated mark alone proves
+// nothing. A VM, not HA, runs on n1 on a disk mirrored to n2; n2 loses
+// power. n1 holds the guest's writes until its HA manager has fenced n2 (a
+// lost peer holding a copy of a disk a VM here runs on), then they go on
+// and n2's copy is marked outdated; n2 returns, resyncs, and the mark goes.
+TEST(HaTwoNodeLab, ALostDiskPeerIsFencedBeforeTheWritesGoOn) {
+  if (auto why = guest_skip_reason(); !why.empty())
+    GTEST_SKIP() << why;
+  std::string why;
+  auto lab = lab_cluster::up(2, why);
+  ASSERT_NE(lab, nullptr) << why;
+  ASSERT_EQ(install_test_guest(), "");
+  auto call = [&](int k, http::verb verb, const std::string& target,
+                  std::optional<json> body = {}) {
+    return lab->node(k).call(verb, target, std::move(body));
+  };
+  auto disk = [&] { return call(1, http::verb::get, "/api/v1/disks/dd").body; };
+  auto is_in_sync = [&] {
+    json d = disk();
+    bool is_connected = d.value("state", "") == "UpToDate/UpToDate";
+    for (const auto& side : d.value("sides", json::array()))
+      is_connected = is_connected && side.value("connected", false);
+    return is_connected;
+  };
+  ASSERT_EQ(call(1, http::verb::put, "/api/v1/domain/network/lan",
+                 json{{"value", {{"vlan", 0}, {"cidr", "10.231.78.0/24"}}}})
+                .status,
+            200u);
+  auto created = call(1, http::verb::post, "/api/v1/disks",
+                      json{{"name", "dd"}, {"size_mib", 64}, {"nodes", {"n1", "n2"}}});
+  ASSERT_EQ(created.status, 200u) << created.body.dump();
+  ASSERT_TRUE(wait_until(is_in_sync, 60s)) << disk().dump();
+  const std::string ip = "10.231.78.63";
+  json config = {{"vcpus", 1},
+                 {"memory_mib", 256},
+                 {"node", "n1"},
+                 {"acceleration", "auto"},
+                 {"disks", {{{"esan", "dd"}, {"cache", "none"}}}},
+                 {"nics", {{{"network", "lan"}}}},
+                 {"kernel",
+                  {{"kernel", "vmlinux"},
+                   {"initrd", "initrd.img"},
+                   {"cmdline",
+                    "console=ttyS0 quiet panic=-1 mitigations=off vcube.hostname=dv "
+                    "vcube.ip=" +
+                        ip + "/24"}}}};
+  ASSERT_EQ(call(1, http::verb::put, "/api/v1/vms/dv", json{{"config", config}}).status, 200u);
+  auto started = call(1, http::verb::post, "/api/v1/vms/dv/start");
+  ASSERT_EQ(started.status, 200u) << started.body.dump();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        json g = guest_http(ip);
+        return g.is_object() && g.value("counter", 0) > 20;
+      },
+      120s));
+
+  size_t offs_before = count_of(switch_log(), "n2 ForceOff 204");
+  ASSERT_EQ(run_vcube({"lab", "kill", "2"}), 0);
+  ASSERT_TRUE(
+      wait_until([&] { return count_of(switch_log(), "n2 ForceOff 204") > offs_before; }, 120s))
+      << switch_log() << call(1, http::verb::get, "/api/v1/ha").body.dump();
+  json before = guest_http(ip);
+  ASSERT_TRUE(before.is_object());
+  json after;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        after = guest_http(ip);
+        return after.is_object() && after.value("counter", 0) > before.value("counter", 0) + 50;
+      },
+      120s))
+      << after.dump() << disk().dump();
+  EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // held, not failed
+  EXPECT_EQ(disk().value("outdated", ""), "n2") << disk().dump();
+
+  ASSERT_EQ(run_vcube({"lab", "start", "2"}), 0);
+  EXPECT_TRUE(wait_until(is_in_sync, 180s)) << disk().dump();
+  EXPECT_TRUE(wait_until([&] { return !disk().contains("outdated"); }, 30s)) << disk().dump();
+  EXPECT_EQ(qemu_processes("dv"), 1);
 }
 
 }  // namespace
