@@ -151,6 +151,9 @@ void render_disk(const json& disk, std::ostream& out) {
       << (rate == 0 ? "unlimited" : std::to_string(rate) + " MiB/s") << "\nstate     "
       << disk.value("state", "") << "\nused by   "
       << (disk.value("used_by", "").empty() ? "-" : disk.value("used_by", "")) << '\n';
+  if (std::string outdated = disk.value("outdated", ""); !outdated.empty())
+    out << "outdated  " << outdated
+        << " (the other node wrote without it; usable again once resynced)\n";
   table t({"NODE", "ROLE", "CONNECTED", "DISK", "OUT OF SYNC", "VERIFY", "MESSAGE"});
   for (const auto& side : disk.value("sides", json::array()))
     t.add({side.value("node", ""), side.value("role", "-"),

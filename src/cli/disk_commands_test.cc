@@ -58,6 +58,11 @@ TEST(DiskCommands, ListAndShowRenderBothSides) {
   EXPECT_NE(show.str().find("2 regions differ"), std::string::npos);
   EXPECT_NE(show.str().find("unlimited"), std::string::npos);
   EXPECT_NE(show.str().find("unknown"), std::string::npos);  // n2 has not reported
+  EXPECT_EQ(show.str().find("outdated"), std::string::npos);
+  disk["outdated"] = "n2";
+  std::ostringstream outdated;
+  render_disk(disk, outdated);
+  EXPECT_NE(outdated.str().find("outdated  n2"), std::string::npos) << outdated.str();
 }
 
 }  // namespace
