@@ -119,6 +119,24 @@ TEST_F(ha_bridge, a_vm_on_esan_disks_prefers_their_nodes_and_runs_diskless_while
   EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1"}));
 }
 
+// Fencing: a copy the other node wrote without is no place for the VM; when
+// the up-to-date node is lost, the VM waits for it.
+TEST_F(ha_bridge, an_outdated_copy_does_not_count) {
+  json disk = {{"size_mib", 64},
+               {"nodes", {"n1", "n3"}},
+               {"port", 7789},
+               {"generation", "0123456789abcdef"},
+               {"outdated", "n3"}};
+  json vm = ha_vm_value("n1");
+  vm["disks"] = {{{"esan", "d1"}}};
+  apply({put("esan_disk", "d1", disk), put("vm", "web", vm)});
+  auto in = ha_input_from(*s, ha_view{"n1", {1, 2, 3}, 0, {}});
+  EXPECT_EQ(in.vms[0].local_nodes, (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(in.vms[0].storage_nodes, (std::vector<std::string>{"n1", "n3"}));
+  in = ha_input_from(*s, ha_view{"n2", {2, 3}, 0, {}});  // n1 lost
+  EXPECT_EQ(in.vms[0].allowed_nodes, (std::vector<std::string>{"n1"}));
+}
+
 // A decision written to the domain reads back as the state it wrote, and its
 // placement moves vm.node with it.
 TEST_F(ha_bridge, changes_persist_the_next_state_and_the_placement) {
