@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "cli/vm_commands.h"
+#include "env/process.h"
 
 namespace vcube::cli {
 namespace {
@@ -52,6 +53,21 @@ TEST(Table, AlignsColumns) {
   std::ostringstream out;
   t.print(out);
   EXPECT_EQ(out.str(), "ID  NODE\n1   first\n10  n\n");
+}
+
+// A pid file's process counts as running vcubed only while it is one
+// (cluster_setup's `vcube service start`).
+TEST(Services, ALiveVcubedIsNeitherAZombieNorAnotherProgram) {
+  EXPECT_TRUE(env::is_live_stat("4242 (vcubed) S 1 4242 4242 0 -1 4194560", "vcubed"));
+  EXPECT_TRUE(env::is_live_stat("4242 (vcubed) R 1", "vcubed"));
+  EXPECT_FALSE(env::is_live_stat("4242 (vcubed) Z 1 4242", "vcubed"));
+  EXPECT_FALSE(env::is_live_stat("4242 (vcubed) X 1", "vcubed"));
+  EXPECT_FALSE(env::is_live_stat("4242 (sshd) S 1", "vcubed"));        // the pid was reused
+  EXPECT_FALSE(env::is_live_stat("4242 (a (vcubed)) S 1", "vcubed"));  // parentheses in a name
+  EXPECT_FALSE(env::is_live_stat("4242 (vcubed)", "vcubed"));
+  EXPECT_FALSE(env::is_live_stat("", "vcubed"));
+  EXPECT_TRUE(env::is_live_stat("4242 (sshd) S 1"));  // any command
+  EXPECT_FALSE(env::is_live_stat("4242 (sshd) Z 1"));
 }
 
 }  // namespace

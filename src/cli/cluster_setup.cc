@@ -82,10 +82,7 @@ std::string vcubed_path() {
 
 bool is_vcubed_running() {
   auto pid_text = env::read_file(paths::vcubed_pid);
-  if (!pid_text)
-    return false;
-  int pid = std::atoi(pid_text->c_str());
-  return pid > 0 && kill(pid, 0) == 0;
+  return pid_text && env::is_process_alive(std::atoi(pid_text->c_str()), "vcubed");
 }
 
 // Waits until this node's API answers and its domain holds this node.
@@ -388,7 +385,7 @@ status stop_services() {
     if (pid > 0)
       kill(pid, SIGTERM);
     auto until = std::chrono::steady_clock::now() + 10s;
-    while (pid > 0 && kill(pid, 0) == 0 && std::chrono::steady_clock::now() < until) {
+    while (env::is_process_alive(pid, "vcubed") && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(100ms);  // waiting for another process to exit, bounded
     }
   }

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "env/files.h"
+
 namespace vcube::env {
 namespace {
 
@@ -193,6 +195,25 @@ result<int> spawn_detached(const std::vector<std::string>& argv, const std::stri
   if (n != sizeof daemon_pid)
     return make_error(errc::internal, "could not start " + argv[0]);
   return static_cast<int>(daemon_pid);
+}
+
+bool is_live_stat(std::string_view stat, std::string_view command) {
+  // "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+  size_t open = stat.find('(');
+  size_t close = stat.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
+      close + 2 >= stat.size())
+    return false;
+  char state = stat[close + 2];
+  bool is_command = command.empty() || stat.substr(open + 1, close - open - 1) == command;
+  return is_command && state != 'Z' && state != 'X' && state != 'x';
+}
+
+bool is_process_alive(int pid, std::string_view command) {
+  if (pid <= 0)
+    return false;
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  return stat && is_live_stat(*stat, command);
 }
 
 }  // namespace vcube::env

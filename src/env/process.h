@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -43,5 +44,13 @@ result<std::string> run_checked(const std::vector<std::string>& argv, const std:
 // Starts argv detached from this process (new session, stdio on /dev/null or
 // `log_file`); does not wait. Returns the child's pid.
 result<int> spawn_detached(const std::vector<std::string>& argv, const std::string& log_file = {});
+
+// Whether `stat` (the text of /proc/PID/stat) is a live process — not a
+// zombie or dead — running `command` (any when empty; COMM as the kernel
+// keeps it, at most 15 characters).
+bool is_live_stat(std::string_view stat, std::string_view command = {});
+// The same for process `pid`: a pid file outlives its process, and the pid
+// may be reused.
+bool is_process_alive(int pid, std::string_view command = {});
 
 }  // namespace vcube::env

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -50,19 +49,11 @@ result<int> catch_stop_signals() {
   return fds[0];
 }
 
-bool is_alive(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  std::getline(stat, text);
-  auto state = text.rfind(") ");
-  // A zombie has ended; it waits only for its parent to collect it.
-  return state != std::string::npos && text[state + 2] != 'Z';
-}
-
 // Whether pid runs `vcube lab switch` (not some process that reused the pid).
 bool is_switch_process(int pid) {
   auto cmdline = env::read_file("/proc/" + std::to_string(pid) + "/cmdline");
-  return cmdline && cmdline->ends_with(std::string("lab\0switch\0", 11)) && is_alive(pid);
+  return cmdline && cmdline->ends_with(std::string("lab\0switch\0", 11)) &&
+         env::is_process_alive(pid);
 }
 
 // lab_kill, then waits (bounded) until the killed processes are reaped: a
@@ -153,11 +144,11 @@ status start_lab_switch(const lab_state& state) {
   while (std::chrono::steady_clock::now() < deadline) {
     if (lab_switch_pid() == *pid)
       return ok_status();
-    if (!is_alive(*pid))
+    if (!env::is_process_alive(*pid))
       break;
     std::this_thread::sleep_for(poll_interval);
   }
-  if (is_alive(*pid))
+  if (env::is_process_alive(*pid))
     kill(*pid, SIGKILL);
   return make_error(errc::internal, std::string("the lab power switch did not start; ") +
                                         switch_log_file + ":\n" + log_tail());
@@ -169,13 +160,13 @@ status stop_lab_switch() {
     return ok_status();
   kill(*pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + stop_grace;
-  while (is_alive(*pid) && std::chrono::steady_clock::now() < deadline)
+  while (env::is_process_alive(*pid) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(poll_interval);
-  if (is_alive(*pid))
+  if (env::is_process_alive(*pid))
     kill(*pid, SIGKILL);
-  while (is_alive(*pid) && std::chrono::steady_clock::now() < deadline + stop_grace)
+  while (env::is_process_alive(*pid) && std::chrono::steady_clock::now() < deadline + stop_grace)
     std::this_thread::sleep_for(poll_interval);
-  if (is_alive(*pid))
+  if (env::is_process_alive(*pid))
     return make_error(errc::internal,
                       "the lab power switch (pid " + std::to_string(*pid) + ") does not stop");
   std::remove(switch_pid_file);
