@@ -140,12 +140,7 @@ TEST_F(EsanLab, AnEsandCrashHoldsTheGuestsIoInsteadOfFailingIt) {
   ASSERT_TRUE(before.is_object());
   ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", "pkill", "-KILL", "-x", "vcube-esand"}), 0);
   json after;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        after = guest_http(db_ip);
-        return after.is_object() && after.value("counter", 0) > before.value("counter", 0) + 100;
-      },
-      90s))
+  ASSERT_TRUE(wait_for_counter(db_ip, before.value("counter", int64_t(0)) + 100, 90s, after))
       << node_file(2, "/run/vcube/vms/db/serial.log");
   EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // no reboot
   EXPECT_EQ(node_file(2, "/run/vcube/vms/db/serial.log").find("disk-error"), std::string::npos)
@@ -415,12 +410,7 @@ TEST_F(EsanLab, KillingTheServingNodeMovesTheDiskNotTheVm) {
       120s))
       << disk(1, "dl").dump() << call(1, http::verb::get, "/api/v1/ha").body.dump();
   json after;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        after = guest_http(dl_ip);
-        return after.is_object() && after.value("counter", 0) > before.value("counter", 0) + 100;
-      },
-      120s))
+  ASSERT_TRUE(wait_for_counter(dl_ip, before.value("counter", int64_t(0)) + 100, 120s, after))
       << node_file(1, "/run/vcube/vms/dl/serial.log") << node_file(1, "/var/log/vcube/esand.log");
   EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // no reboot
   EXPECT_TRUE(runs_on(1, "n1", "dl"));

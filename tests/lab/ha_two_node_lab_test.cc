@@ -14,21 +14,29 @@ using namespace std::chrono_literals;
 
 const std::string guest_ip = "10.231.78.62";
 
-TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
-  if (auto why = guest_skip_reason(); !why.empty())
-    GTEST_SKIP() << why;
-  std::string why;
-  auto lab = lab_cluster::up(2, why);
-  ASSERT_NE(lab, nullptr) << why;
-  ASSERT_EQ(install_test_guest(), "");
-  auto call = [&](int k, http::verb verb, const std::string& target,
-                  std::optional<json> body = {}) {
-    return lab->node(k).call(verb, target, std::move(body));
-  };
-  ASSERT_EQ(call(1, http::verb::put, "/api/v1/domain/network/lan",
-                 json{{"value", {{"vlan", 0}, {"cidr", "10.231.78.0/24"}}}})
-                .status,
-            200u);
+// Each test gets a fresh two-node lab with the test guest and network lan.
+class HaTwoNodeLab : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = guest_skip_reason(); !why.empty())
+      GTEST_SKIP() << why;
+    std::string why;
+    lab_ = lab_cluster::up(2, why);
+    ASSERT_NE(lab_, nullptr) << why;
+    ASSERT_EQ(install_test_guest(), "");
+    ASSERT_EQ(call(1, http::verb::put, "/api/v1/domain/network/lan",
+                   json{{"value", {{"vlan", 0}, {"cidr", "10.231.78.0/24"}}}})
+                  .status,
+              200u);
+  }
+  answer call(int k, http::verb verb, const std::string& target, std::optional<json> body = {}) {
+    return lab_->node(k).call(verb, target, std::move(body));
+  }
+
+  std::unique_ptr<lab_cluster> lab_;
+};
+
+TEST_F(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
   json config = {{"vcpus", 1},
                  {"memory_mib", 256},
                  {"node", "n2"},
@@ -98,17 +106,7 @@ TEST(HaTwoNodeLab, PartitionPowersOffExactlyOneNodeAndTheVmRunsOnce) {
 // power. n1 holds the guest's writes until its HA manager has fenced n2 (a
 // lost peer holding a copy of a disk a VM here runs on), then they go on
 // and n2's copy is marked outdated; n2 returns, resyncs, and the mark goes.
-TEST(HaTwoNodeLab, ALostDiskPeerIsFencedBeforeTheWritesGoOn) {
-  if (auto why = guest_skip_reason(); !why.empty())
-    GTEST_SKIP() << why;
-  std::string why;
-  auto lab = lab_cluster::up(2, why);
-  ASSERT_NE(lab, nullptr) << why;
-  ASSERT_EQ(install_test_guest(), "");
-  auto call = [&](int k, http::verb verb, const std::string& target,
-                  std::optional<json> body = {}) {
-    return lab->node(k).call(verb, target, std::move(body));
-  };
+TEST_F(HaTwoNodeLab, ALostDiskPeerIsFencedBeforeTheWritesGoOn) {
   auto disk = [&] { return call(1, http::verb::get, "/api/v1/disks/dd").body; };
   auto is_in_sync = [&] {
     json d = disk();
@@ -117,10 +115,6 @@ TEST(HaTwoNodeLab, ALostDiskPeerIsFencedBeforeTheWritesGoOn) {
       is_connected = is_connected && side.value("connected", false);
     return is_connected;
   };
-  ASSERT_EQ(call(1, http::verb::put, "/api/v1/domain/network/lan",
-                 json{{"value", {{"vlan", 0}, {"cidr", "10.231.78.0/24"}}}})
-                .status,
-            200u);
   auto created = call(1, http::verb::post, "/api/v1/disks",
                       json{{"name", "dd"}, {"size_mib", 64}, {"nodes", {"n1", "n2"}}});
   ASSERT_EQ(created.status, 200u) << created.body.dump();
@@ -157,12 +151,7 @@ TEST(HaTwoNodeLab, ALostDiskPeerIsFencedBeforeTheWritesGoOn) {
   json before = guest_http(ip);
   ASSERT_TRUE(before.is_object());
   json after;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        after = guest_http(ip);
-        return after.is_object() && after.value("counter", 0) > before.value("counter", 0) + 50;
-      },
-      120s))
+  EXPECT_TRUE(wait_for_counter(ip, before.value("counter", int64_t(0)) + 50, 120s, after))
       << after.dump() << disk().dump();
   EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // held, not failed
   EXPECT_EQ(disk().value("outdated", ""), "n2") << disk().dump();

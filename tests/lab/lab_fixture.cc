@@ -84,6 +84,16 @@ json guest_http(const std::string& ip) {
   return j ? *j : json(nullptr);
 }
 
+bool wait_for_counter(const std::string& ip, int64_t counter, std::chrono::milliseconds deadline,
+                      json& last) {
+  return wait_until(
+      [&] {
+        last = guest_http(ip);
+        return last.is_object() && last.value("counter", int64_t(0)) > counter;
+      },
+      deadline);
+}
+
 std::string node_file(int k, const std::string& path) {
   std::string out;
   if (run_vcube({"lab", "exec", std::to_string(k), "cat", path}, &out) != 0)
