@@ -20,14 +20,6 @@ namespace {
 
 constexpr auto esand_start_timeout = std::chrono::seconds(10);
 
-// The entry of esand's status list `volumes` named `name`, or null.
-const json* find_named(const json& volumes, const std::string& name) {
-  for (const auto& v : volumes)
-    if (v.value("name", "") == name)
-      return &v;
-  return nullptr;
-}
-
 // The disks whose metadata file exists in `dir`.
 std::set<std::string> created_disks(const std::string& dir) {
   std::set<std::string> out;
@@ -292,7 +284,7 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
   std::vector<json> alerts;
   int64_t now = unix_now_s();
   for (const auto& w : wanted) {
-    const json* found = find_named(r.volumes, w.name);
+    const json* found = find_volume(r.volumes, w.name);
     json volume = found ? *found : json();
     auto verify_done = r.verify_done.count(w.name) ? r.verify_done.at(w.name) : 0;
     auto resolve_done = r.resolve_done.count(w.name) ? r.resolve_done.at(w.name) : 0;
@@ -312,7 +304,7 @@ awaitable<void> esan_agent::report(const std::vector<esan_volume>& wanted, const
   std::vector<std::string> marking;
   for (const auto& w : wanted) {
     auto disk = store.get("esan_disk", w.name);
-    const json* volume = find_named(r.volumes, w.name);
+    const json* volume = find_volume(r.volumes, w.name);
     if (!disk || !volume)
       continue;
     json updated = esan_outdated_update(disk->value, ctx_.node.name, *volume, unix_now_ms());

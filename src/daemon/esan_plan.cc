@@ -16,15 +16,6 @@ std::string first_address(const domain::store& store, const std::string& node) {
   return addresses.empty() ? "" : addresses[0].get<std::string>();
 }
 
-const json* find_volume(const json& volumes, const std::string& name) {
-  if (!volumes.is_array())
-    return nullptr;
-  for (const auto& v : volumes)
-    if (v.is_object() && v.value("name", "") == name)
-      return &v;
-  return nullptr;
-}
-
 int64_t done_of(const std::map<std::string, int64_t>& done, const std::string& disk) {
   auto it = done.find(disk);
   return it == done.end() ? 0 : it->second;
@@ -67,6 +58,15 @@ json without_counters(json v) {
 }
 
 }  // namespace
+
+const json* find_volume(const json& volumes, const std::string& name) {
+  if (!volumes.is_array())
+    return nullptr;
+  for (const auto& v : volumes)
+    if (v.is_object() && v.value("name", "") == name)
+      return &v;
+  return nullptr;
+}
 
 std::string esan_data_path(const esan_paths& paths, const std::string& disk) {
   return paths.dir + "/" + disk + ".img";

@@ -46,6 +46,10 @@ struct esan_volume {
   std::string import_format;
 };
 
+// The entry named `name` of a list from esand's status ("volumes" or
+// "remotes"), or null.
+const json* find_volume(const json& volumes, const std::string& name);
+
 std::string esan_data_path(const esan_paths& paths, const std::string& disk);
 std::string esan_meta_path(const esan_paths& paths, const std::string& disk);
 std::string esan_status_name(const std::string& disk, const std::string& node);

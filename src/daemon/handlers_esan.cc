@@ -11,6 +11,7 @@
 #include "common/time.h"
 #include "daemon/esan_plan.h"
 #include "daemon/ha_bridge.h"
+#include "daemon/ha_manager.h"
 #include "daemon/handlers.h"
 #include "domain/schema.h"
 
@@ -273,10 +274,7 @@ awaitable<api::response> clear_outdated(context& ctx, api::request_context& r) {
   std::string outdated = disk->value.value("outdated", "");
   if (outdated.empty())
     co_return error_of(errc::conflict, "eSAN disk '" + disk->name + "' has no outdated copy");
-  std::set<uint32_t> ids;
-  for (const auto& m : ctx.link.members())
-    ids.insert(m.node_id);
-  auto members = member_names(ctx.domain.state(), ids);
+  auto members = member_names(ctx.domain.state(), link_member_ids(ctx.link));
   for (const auto& node : disk->value.value("nodes", json::array()))
     if (node != outdated && members.count(node.get<std::string>()))
       co_return error_of(errc::conflict, "the up-to-date copy of eSAN disk '" + disk->name +

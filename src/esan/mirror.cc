@@ -644,10 +644,12 @@ status mirror::write_logged(uint64_t offset, std::span<const std::byte> data, bo
     std::lock_guard lock(mutex_);
     if (plan_)
       plan_->mark(offset, data.size());  // a copy in flight may be older than this
-  }
-  if (!local) {
-    (void)track(offset, data.size(), std::nullopt);  // the sides may differ now
-    return local;
+    if (!local) {
+      // The sides may differ now. A failed write acknowledges nothing, so
+      // its error is not held for fencing.
+      (void)meta_->mark(offset, data.size());
+      return local;
+    }
   }
   return track(offset, data.size(), replicated);
 }

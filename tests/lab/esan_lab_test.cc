@@ -140,7 +140,8 @@ TEST_F(EsanLab, AnEsandCrashHoldsTheGuestsIoInsteadOfFailingIt) {
   ASSERT_TRUE(before.is_object());
   ASSERT_EQ(run_vcube({"lab", "exec", "2", "--", "pkill", "-KILL", "-x", "vcube-esand"}), 0);
   json after;
-  ASSERT_TRUE(wait_for_counter(db_ip, before.value("counter", int64_t(0)) + 100, 90s, after))
+  ASSERT_TRUE(
+      wait_for_guest(db_ip, "counter", before.value("counter", int64_t(0)) + 100, 90s, after))
       << node_file(2, "/run/vcube/vms/db/serial.log");
   EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // no reboot
   EXPECT_EQ(node_file(2, "/run/vcube/vms/db/serial.log").find("disk-error"), std::string::npos)
@@ -160,12 +161,7 @@ TEST_F(EsanLab, KilledDiskNodeVmRestartsOnThePeerWithEveryAcknowledgedWrite) {
   ASSERT_TRUE(wait_until([] { return runs_on(1, "n3"); }, 120s))
       << call(1, http::verb::get, "/api/v1/ha").body.dump();
   json after;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        after = guest_http(db_ip);
-        return after.is_object() && after.value("boot", 0) > before.value("boot", 0);
-      },
-      120s))
+  ASSERT_TRUE(wait_for_guest(db_ip, "boot", before.value("boot", int64_t(0)), 120s, after))
       << node_file(3, "/run/vcube/vms/db/serial.log");
   EXPECT_GE(resume_counter(3), acknowledged) << node_file(3, "/run/vcube/vms/db/serial.log");
   EXPECT_EQ(qemu_processes("db"), 1);
@@ -267,12 +263,8 @@ TEST_F(EsanLab, AnIsolatedPrimaryAcknowledgesNothingItsPeerLacks) {
   ASSERT_GT(seen, 0) << serial;  // a heartbeat (once a second) lags the counter
   ASSERT_TRUE(wait_until([] { return runs_on(1, "n2"); }, 120s))
       << call(1, http::verb::get, "/api/v1/ha").body.dump();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        json now = guest_http(db_ip);
-        return now.is_object() && now.value("boot", 0) > before.value("boot", 0);
-      },
-      120s))
+  json after;
+  ASSERT_TRUE(wait_for_guest(db_ip, "boot", before.value("boot", int64_t(0)), 120s, after))
       << node_file(2, "/run/vcube/vms/db/serial.log");
   EXPECT_GE(resume_counter(2), seen) << node_file(2, "/run/vcube/vms/db/serial.log") << "\n---n3\n"
                                      << serial;
@@ -410,7 +402,8 @@ TEST_F(EsanLab, KillingTheServingNodeMovesTheDiskNotTheVm) {
       120s))
       << disk(1, "dl").dump() << call(1, http::verb::get, "/api/v1/ha").body.dump();
   json after;
-  ASSERT_TRUE(wait_for_counter(dl_ip, before.value("counter", int64_t(0)) + 100, 120s, after))
+  ASSERT_TRUE(
+      wait_for_guest(dl_ip, "counter", before.value("counter", int64_t(0)) + 100, 120s, after))
       << node_file(1, "/run/vcube/vms/dl/serial.log") << node_file(1, "/var/log/vcube/esand.log");
   EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // no reboot
   EXPECT_TRUE(runs_on(1, "n1", "dl"));
@@ -421,12 +414,7 @@ TEST_F(EsanLab, KillingTheServingNodeMovesTheDiskNotTheVm) {
   int64_t acknowledged = guest_http(dl_ip).value("counter", int64_t(0));
   ASSERT_GT(acknowledged, 0);
   ASSERT_EQ(call(1, http::verb::post, "/api/v1/vms/dl/reset").status, 200u);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        json now = guest_http(dl_ip);
-        return now.is_object() && now.value("boot", 0) > before.value("boot", 0);
-      },
-      120s))
+  ASSERT_TRUE(wait_for_guest(dl_ip, "boot", before.value("boot", int64_t(0)), 120s, after))
       << node_file(1, "/run/vcube/vms/dl/serial.log");
   EXPECT_GE(resume_counter(1, "dl"), acknowledged) << node_file(1, "/run/vcube/vms/dl/serial.log");
 }

@@ -145,12 +145,7 @@ TEST_F(HaLab, KilledNodeIsFencedThenItsVmRunsElsewhere) {
       90s))
       << ha_status(1).dump();
   json after;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        after = guest_http(web_ip);
-        return after.is_object() && after.value("boot", 0) > before.value("boot", 0);
-      },
-      90s))
+  ASSERT_TRUE(wait_for_guest(web_ip, "boot", before.value("boot", int64_t(0)), 90s, after))
       << node_file(node_number(new_node), "/run/vcube/vms/web/serial.log");
   EXPECT_EQ(after.value("hostname", ""), "web");
   EXPECT_GE(resume_counter(node_number(new_node), "web"), acknowledged)

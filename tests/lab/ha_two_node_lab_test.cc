@@ -151,7 +151,7 @@ TEST_F(HaTwoNodeLab, ALostDiskPeerIsFencedBeforeTheWritesGoOn) {
   json before = guest_http(ip);
   ASSERT_TRUE(before.is_object());
   json after;
-  EXPECT_TRUE(wait_for_counter(ip, before.value("counter", int64_t(0)) + 50, 120s, after))
+  EXPECT_TRUE(wait_for_guest(ip, "counter", before.value("counter", int64_t(0)) + 50, 120s, after))
       << after.dump() << disk().dump();
   EXPECT_EQ(after.value("boot", 0), before.value("boot", 0));  // held, not failed
   EXPECT_EQ(disk().value("outdated", ""), "n2") << disk().dump();

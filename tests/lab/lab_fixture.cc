@@ -84,12 +84,12 @@ json guest_http(const std::string& ip) {
   return j ? *j : json(nullptr);
 }
 
-bool wait_for_counter(const std::string& ip, int64_t counter, std::chrono::milliseconds deadline,
-                      json& last) {
+bool wait_for_guest(const std::string& ip, const char* field, int64_t value,
+                    std::chrono::milliseconds deadline, json& last) {
   return wait_until(
       [&] {
         last = guest_http(ip);
-        return last.is_object() && last.value("counter", int64_t(0)) > counter;
+        return last.is_object() && last.value(field, int64_t(0)) > value;
       },
       deadline);
 }

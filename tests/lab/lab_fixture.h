@@ -89,10 +89,11 @@ std::string install_test_guest();
 // GET http://IP/ of a test guest: {"hostname","uptime_s","counter",
 // "heartbeat_seq","boot","disk"}, or null when it does not answer.
 json guest_http(const std::string& ip);
-// Waits until the test guest at `ip` reports a disk counter above `counter`
-// (its writes go on); `last` gets its last answer (null when it did not).
-bool wait_for_counter(const std::string& ip, int64_t counter, std::chrono::milliseconds deadline,
-                      json& last);
+// Waits until the test guest at `ip` reports `field` above `value`: its
+// "counter" (its writes go on) or its "boot" (it booted again); `last` gets
+// its last answer (null when it did not answer).
+bool wait_for_guest(const std::string& ip, const char* field, int64_t value,
+                    std::chrono::milliseconds deadline, json& last);
 // A file inside node k's private mounts (/run is the node's own tmpfs); "" if unreadable.
 std::string node_file(int k, const std::string& path);
 // How many QEMU processes run VM `name`, on all nodes together.
