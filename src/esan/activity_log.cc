@@ -92,9 +92,16 @@ void activity_log::look_ahead(uint64_t last) {
   }
 }
 
+bool activity_log::overlaps_in_flight(uint64_t offset, uint64_t length) const {
+  auto after = writing_.lower_bound(offset + length);  // the first that starts at or past the end
+  return after != writing_.begin() && std::prev(after)->second > offset;
+}
+
 std::optional<bool> activity_log::begin(uint64_t offset, uint64_t length) {
   if (length == 0)
     return false;
+  if (overlaps_in_flight(offset, length))
+    return std::nullopt;
   auto [first, last] = extent_span(offset, length);
   assert(last - first < extents_max_);  // a write spans at most a few extents
   size_t missing = 0;
@@ -127,12 +134,29 @@ std::optional<bool> activity_log::begin(uint64_t offset, uint64_t length) {
   }
   if (missing > 0 && lookahead_extents_ > 0 && first > 0 && index_.count(first - 1))
     look_ahead(last);
+  writing_[offset] = offset + length;
   return missing > 0;
+}
+
+bool activity_log::begin_if_hot(uint64_t offset, uint64_t length) {
+  if (length == 0)
+    return true;
+  if (overlaps_in_flight(offset, length))
+    return false;
+  auto [first, last] = extent_span(offset, length);
+  for (uint64_t e = first; e <= last; ++e)
+    if (!index_.count(e))
+      return false;
+  [[maybe_unused]] const auto changed = begin(offset, length);
+  assert(changed && !*changed);
+  return true;
 }
 
 void activity_log::end(uint64_t offset, uint64_t length) {
   if (length == 0)
     return;
+  [[maybe_unused]] const size_t erased = writing_.erase(offset);
+  assert(erased == 1);
   auto [first, last] = extent_span(offset, length);
   for (uint64_t e = first; e <= last; ++e) {
     auto found = index_.find(e);

@@ -51,8 +51,15 @@ class activity_log {
   // The extents [offset, offset + length) touches get one more write in
   // flight. true: the set changed, persist extents() before issuing the
   // write; false: all were hot. nullopt: not enough idle extents to make
-  // room (nothing changed): wait for an end() and try again.
+  // room, or a write in flight overlaps the range (nothing changed): wait
+  // for an end() and try again. Overlapping writes go one at a time, as in
+  // DRBD: two in flight at once could land in one order here and in the
+  // other on the peer.
   std::optional<bool> begin(uint64_t offset, uint64_t length);
+  // begin() when every extent the range touches is hot (nothing to
+  // persist) and no write in flight overlaps it: true. Otherwise false, and
+  // nothing changed.
+  bool begin_if_hot(uint64_t offset, uint64_t length);
   // The write is done (acknowledged or failed).
   void end(uint64_t offset, uint64_t length);
   std::vector<uint64_t> extents() const;
@@ -66,7 +73,10 @@ class activity_log {
   std::list<slot> lru_;  // front: most recently begun
   void look_ahead(uint64_t last);
 
+  bool overlaps_in_flight(uint64_t offset, uint64_t length) const;
+
   std::map<uint64_t, std::list<slot>::iterator> index_;
+  std::map<uint64_t, uint64_t> writing_;  // each write in flight: offset → end (disjoint)
   size_t extents_max_;
   size_t lookahead_extents_;
 };

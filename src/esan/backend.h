@@ -10,11 +10,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "common/error.h"
 
 namespace vcube::esan {
+
+// The end of a write started with start_write: called exactly once, on any
+// thread, with what write() would have returned. It must not block, and it
+// must not drop the last reference to the backend (hand it on instead).
+using write_done = std::function<void(const status&)>;
+// Runs a job on a thread that may block (the NBD server's thread pool).
+using blocking_runner = std::function<void(std::function<void()>)>;
 
 class backend {
  public:
@@ -31,6 +39,15 @@ class backend {
   virtual status read(uint64_t offset, std::span<std::byte> out) = 0;
   // With `is_fua` the data is durable when this returns.
   virtual status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) = 0;
+  // The same write started from the NBD server's event loop, which must not
+  // wait: true when it is under way without blocking this thread (`done` was
+  // taken, and runs when it completes; `data` must stay valid until then;
+  // blocking work goes to `run`). false: it cannot start so now, `done` is
+  // untouched and the caller uses write().
+  virtual bool start_write(uint64_t /*offset*/, std::span<const std::byte> /*data*/,
+                           bool /*is_fua*/, write_done& /*done*/, const blocking_runner& /*run*/) {
+    return false;
+  }
   // Everything completed before the call is durable when it returns.
   virtual status flush() = 0;
   // The range may be discarded; its contents afterwards are unspecified.

@@ -1,6 +1,7 @@
 #include "esan/mirror.h"
 
 #include "esan/apply_worker.h"
+#include "esan/send_all.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -19,50 +20,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto ack_timeout = 30s;
 constexpr auto keepalive_idle = 1s;
 constexpr auto peer_silence_max = 5s;
 constexpr auto hello_timeout_s = 10;
 constexpr auto resync_idle_wait = 20ms;  // pacing: the rate limit's next token
-
-uint64_t fresh_id() {
-  static std::mutex mutex;
-  static std::mt19937_64 rng{std::random_device{}()};
-  std::lock_guard lock(mutex);
-  uint64_t id = 0;
-  while (id == 0)
-    id = rng();
-  return id;
-}
-
-// `head` then `tail` in one sendmsg loop, without copying the tail.
-status send_all(int fd, std::string_view head, std::span<const std::byte> tail) {
-  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
-                    {const_cast<std::byte*>(tail.data()), tail.size()}};
-  size_t left = head.size() + tail.size();
-  msghdr msg{};
-  msg.msg_iov = parts;
-  msg.msg_iovlen = 2;
-  while (left > 0) {
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return make_error(errc::unavailable, std::string("send to the peer: ") + strerror(errno));
-    left -= static_cast<size_t>(n);
-    for (size_t sent = static_cast<size_t>(n); sent > 0 && msg.msg_iovlen > 0;) {
-      size_t step = std::min(sent, msg.msg_iov[0].iov_len);
-      msg.msg_iov[0].iov_base = static_cast<char*>(msg.msg_iov[0].iov_base) + step;
-      msg.msg_iov[0].iov_len -= step;
-      sent -= step;
-      if (msg.msg_iov[0].iov_len == 0) {
-        ++msg.msg_iov;
-        --msg.msg_iovlen;
-      }
-    }
-  }
-  return ok_status();
-}
 
 // Reads frames until one is complete (the hello), within the socket's timeout.
 result<repl::frame> read_one(int fd, repl::frame_decoder& decoder) {
@@ -142,7 +103,7 @@ result<std::unique_ptr<mirror>> mirror::open(std::string volume, const std::stri
 }
 
 mirror::~mirror() {
-  detach_peer();
+  stop();  // a held write fails (never acknowledged), so finisher_ ends
   // A clean close: no write is in flight, the log is empty on disk.
   std::lock_guard lock(mutex_);
   if (!meta_->activity() || !meta_->activity()->extents.empty())
@@ -165,33 +126,6 @@ void mirror::end_recovery_locked(bool is_target) {
     message_ = s.err().message;
   else
     spdlog::info("mirror {}: crash recovery done", volume_);
-}
-
-status mirror::al_begin(uint64_t offset, uint64_t length) {
-  std::unique_lock lock(al_mutex_);
-  while (true) {
-    auto changed = al_.begin(offset, length);
-    if (changed && !*changed && !is_al_unpersisted_)
-      return ok_status();  // every extent is hot and on disk: nothing to persist
-    if (changed) {
-      std::lock_guard meta_lock(mutex_);
-      auto s = meta_->write_activity({0, is_recovering_locked(), al_.extents()});
-      // A failed record leaves the new extent hot in memory only: without
-      // this, the next write to it would go ahead unrecorded, and a crash
-      // would not resync it.
-      is_al_unpersisted_ = !s;
-      if (!s)
-        al_.end(offset, length);
-      return s;
-    }
-    al_room_.wait(lock);  // every extent is busy: an al_end makes room
-  }
-}
-
-void mirror::al_end(uint64_t offset, uint64_t length) {
-  std::lock_guard lock(al_mutex_);
-  al_.end(offset, length);
-  al_room_.notify_all();
 }
 
 volume_meta mirror::meta() const {
@@ -457,224 +391,6 @@ mirror_status mirror::status_now() const {
   return s;
 }
 
-// ---------------------------------------------------------------- data path
-
-status mirror::read(uint64_t offset, std::span<std::byte> out) {
-  return data_->read(offset, out);
-}
-
-status mirror::send_frame(const repl::frame& f) {
-  std::string bytes = repl::encode(f);
-  return send_bytes(bytes, {});
-}
-
-status mirror::send_data(repl::frame_type type, uint16_t flags, uint64_t seq, uint64_t offset,
-                         std::span<const std::byte> data) {
-  return send_bytes(repl::encode_data_prefix(type, flags, seq, offset, data.size()), data);
-}
-
-// One frame: `head` then `tail`, in one sendmsg without copying the tail,
-// and never interleaved with another sender's frame.
-status mirror::send_bytes(std::string_view head, std::span<const std::byte> tail) {
-  std::lock_guard send_lock(send_mutex_);
-  int fd;
-  {
-    std::lock_guard lock(mutex_);
-    fd = fd_;
-  }
-  if (fd < 0)
-    return make_error(errc::unavailable, "no peer");
-  return send_all(fd, head, tail);
-}
-
-std::optional<uint64_t> mirror::reserve_seq() {
-  std::lock_guard lock(mutex_);
-  if (fd_ < 0 || !is_established_)
-    return std::nullopt;
-  uint64_t seq = next_seq_++;
-  pending_[seq] = std::nullopt;
-  return seq;
-}
-
-std::optional<uint64_t> mirror::sent_or_released(uint64_t seq, const status& sent) {
-  if (sent)
-    return seq;
-  std::lock_guard lock(mutex_);
-  pending_.erase(seq);
-  return std::nullopt;
-}
-
-std::optional<uint64_t> mirror::start_replicate(repl::frame f) {
-  auto seq = reserve_seq();
-  if (!seq)
-    return std::nullopt;
-  f.seq = *seq;
-  return sent_or_released(*seq, send_frame(f));
-}
-
-std::optional<uint64_t> mirror::start_replicate_data(repl::frame_type type, uint16_t flags,
-                                                     uint64_t offset,
-                                                     std::span<const std::byte> data) {
-  auto seq = reserve_seq();
-  if (!seq)
-    return std::nullopt;
-  return sent_or_released(*seq, send_data(type, flags, *seq, offset, data));
-}
-
-std::optional<status> mirror::wait_replicated(std::optional<uint64_t> seq) {
-  if (!seq)
-    return std::nullopt;
-  std::unique_lock lock(mutex_);
-  bool is_answered = changed_.wait_for(lock, ack_timeout,
-                                       [&] { return pending_.at(*seq).has_value() || fd_ < 0; });
-  auto answer = pending_.at(*seq);
-  pending_.erase(*seq);
-  if (!is_answered && fd_ >= 0) {
-    lock.unlock();
-    peer_lost("the peer did not acknowledge a write within 30 s");
-  }
-  return answer;
-}
-
-status mirror::track(uint64_t offset, uint64_t length, std::optional<status> replicated) {
-  if (replicated && *replicated)
-    return ok_status();
-  // The peer does not have it: the region goes into the bitmap before the
-  // write is acknowledged.
-  std::unique_lock lock(mutex_);
-  if (auto s = meta_->mark(offset, length); !s)
-    return s;
-  // Fencing: the peer may still be promoted with data that lacks this
-  // write, so it is acknowledged only once the cluster has marked the peer
-  // outdated (outdate_peer) or the peer is back (attach_peer counted the
-  // bitmap in; the peer is a resync target until it has the region).
-  changed_.wait(lock, [&] { return !is_suspended_locked() || is_closed_; });
-  if (is_suspended_locked())
-    return make_error(errc::unavailable, "volume " + volume_ +
-                                             " was stopped while its writes waited for the "
-                                             "peer to be marked outdated");
-  if (is_established_)
-    return ok_status();
-  // Acknowledged without the peer: the generations say this side moved on.
-  // Only now: a write held until this node was fenced was never
-  // acknowledged, and its return must not look like a split brain.
-  return note_moved_on_locked();
-}
-
-status mirror::note_moved_on_locked() {
-  if (meta_->meta().gens.bitmap != 0 || meta_->meta().gens.current == 0)
-    return ok_status();
-  volume_meta m = meta_->meta();
-  m.gens = on_peer_lost(m.gens, fresh_id());
-  return meta_->set_meta(m);
-}
-
-bool mirror::is_suspended_locked() const {
-  return is_fencing_ && !is_established_ && !is_peer_outdated_ &&
-         meta_->meta().role == volume_role::primary;
-}
-
-void mirror::set_fencing(bool is_on) {
-  std::lock_guard lock(mutex_);
-  is_fencing_ = is_on;
-  changed_.notify_all();
-}
-
-status mirror::outdate_peer() {
-  std::lock_guard lock(mutex_);
-  if (is_established_)
-    return make_error(errc::conflict, "volume " + volume_ + " is connected to its peer");
-  is_peer_outdated_ = true;
-  changed_.notify_all();
-  return ok_status();
-}
-
-bool mirror::is_primary() const {
-  std::lock_guard lock(mutex_);
-  return meta_->meta().role == volume_role::primary;
-}
-
-status mirror::write(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
-  if (!is_primary())
-    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
-  if (auto s = al_begin(offset, data.size()); !s)
-    return s;
-  auto done = write_logged(offset, data, is_fua);
-  al_end(offset, data.size());
-  return done;
-}
-
-status mirror::trim(uint64_t offset, uint64_t length, bool is_fua) {
-  if (!is_primary())
-    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
-  if (auto s = al_begin(offset, length); !s)
-    return s;
-  auto done = trim_logged(offset, length, is_fua);
-  al_end(offset, length);
-  return done;
-}
-
-status mirror::write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) {
-  if (!is_primary())
-    return make_error(errc::forbidden, "volume " + volume_ + " is secondary here");
-  if (auto s = al_begin(offset, length); !s)
-    return s;
-  auto done = write_zeroes_logged(offset, length, may_punch, is_fua);
-  al_end(offset, length);
-  return done;
-}
-
-status mirror::write_logged(uint64_t offset, std::span<const std::byte> data, bool is_fua) {
-  // A frame carries at most data_bytes_max: a larger NBD write (up to 32
-  // MiB) goes as several frames, all sent before the local write starts.
-  const uint16_t flags = is_fua ? repl::flag_fua : uint16_t(0);
-  std::vector<std::optional<uint64_t>> seqs;
-  for (size_t at = 0; at < data.size(); at += repl::data_bytes_max) {
-    auto part = data.subspan(at, std::min<size_t>(repl::data_bytes_max, data.size() - at));
-    seqs.push_back(start_replicate_data(repl::frame_type::write, flags, offset + at, part));
-  }
-  auto local = data_->write(offset, data, is_fua);
-  std::optional<status> replicated = ok_status();
-  for (auto seq : seqs) {
-    auto one = wait_replicated(seq);
-    if (replicated && *replicated && !(one && *one))
-      replicated = one;  // the first part the peer lacks: the whole range is tracked
-  }
-  {
-    std::lock_guard lock(mutex_);
-    if (plan_)
-      plan_->mark(offset, data.size());  // a copy in flight may be older than this
-    if (!local) {
-      // The sides may differ now. A failed write acknowledges nothing, so
-      // its error is not held for fencing.
-      (void)meta_->mark(offset, data.size());
-      return local;
-    }
-  }
-  return track(offset, data.size(), replicated);
-}
-
-status mirror::flush() {
-  auto seq = start_replicate({repl::frame_type::flush, 0, 0, repl::empty{}});
-  auto local = data_->flush();
-  (void)wait_replicated(seq);  // a lost peer's writes are in the bitmap already
-  return local;
-}
-
-status mirror::trim_logged(uint64_t offset, uint64_t length, bool is_fua) {
-  auto seq = start_replicate({repl::frame_type::trim, 0, 0, repl::extent{offset, length}});
-  auto local = data_->trim(offset, length, is_fua);
-  auto replicated = wait_replicated(seq);
-  return local ? track(offset, length, replicated) : local;
-}
-
-status mirror::write_zeroes_logged(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) {
-  auto seq = start_replicate({repl::frame_type::write_zeroes, 0, 0, repl::extent{offset, length}});
-  auto local = data_->write_zeroes(offset, length, may_punch, is_fua);
-  auto replicated = wait_replicated(seq);
-  return local ? track(offset, length, replicated) : local;
-}
-
 // ---------------------------------------------------------------- the peer's frames
 
 // Keepalive: when nothing came from the peer for a while, ask it for a pong
@@ -692,6 +408,7 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
   timeval tick{.tv_sec = 0, .tv_usec = 250000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   auto last_heard = std::chrono::steady_clock::now();
+  auto last_overdue_check = last_heard;
   apply_worker worker([this](const repl::frame& f) { apply_from_peer(f); });
   while (true) {
     // First what is buffered: the hello's read may have taken frames after it.
@@ -725,6 +442,14 @@ void mirror::receive_loop(int fd, repl::frame_decoder decoder) {
     if (n < 0 && errno == EINTR)
       continue;
     auto now = std::chrono::steady_clock::now();
+    if (now - last_overdue_check >= 1s) {
+      last_overdue_check = now;
+      std::lock_guard lock(mutex_);
+      if (has_overdue_write_locked(now)) {
+        why = "the peer did not acknowledge a write within 30 s";
+        break;
+      }
+    }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (now - last_heard >= peer_silence_max) {
         why = "no frame from the peer for " + std::to_string(peer_silence_max.count()) +
@@ -759,12 +484,22 @@ void mirror::on_frame(const repl::frame& f) {
     case frame_type::flush_ack:
     case frame_type::resync_ack: {
       uint32_t code = std::get<repl::ack>(f.body).status;
-      std::lock_guard lock(mutex_);
-      if (auto it = pending_.find(f.seq); it != pending_.end())
-        it->second = code == 0 ? ok_status()
-                               : status(make_error(errc::unavailable, "the peer's disk failed: " +
-                                                                          std::to_string(code)));
-      changed_.notify_all();
+      const status answer = code == 0
+                                ? ok_status()
+                                : status(make_error(errc::unavailable, "the peer's disk failed: " +
+                                                                           std::to_string(code)));
+      std::optional<started_write> ready;
+      {
+        std::lock_guard lock(mutex_);
+        if (auto it = pending_.find(f.seq); it != pending_.end()) {
+          it->second = answer;
+          changed_.notify_all();
+        } else {
+          ready = settle_locked(f.seq, std::nullopt, answer);
+        }
+      }
+      if (ready)
+        finish_started(std::move(*ready));
       return;
     }
     case frame_type::hello: {
@@ -847,30 +582,43 @@ void mirror::apply_from_peer(const repl::frame& f) {
 }
 
 void mirror::peer_lost(const std::string& why) {
-  std::lock_guard lock(mutex_);
-  if (fd_ < 0)
-    return;
-  ::shutdown(fd_, SHUT_RDWR);
-  fd_ = -1;
-  ++peer_epoch_;
-  // Frames sent on this connection are never answered now, even if a new
-  // peer attaches before their writers wake up: they count as not replicated.
-  for (auto& [seq, answer] : pending_)
-    if (!answer)
-      answer = make_error(errc::unavailable, "the peer was lost before it acknowledged");
-  is_established_ = false;
-  peer_is_primary_ = false;
-  if (!is_stopping_)
-    message_ = why;
-  if (is_resync_source_) {
-    (void)meta_->flush_bitmap();
-    save_resync_cursor();
+  std::vector<started_write> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (fd_ < 0)
+      return;
+    ::shutdown(fd_, SHUT_RDWR);
+    fd_ = -1;
+    ++peer_epoch_;
+    // Frames sent on this connection are never answered now, even if a new
+    // peer attaches before their writers wake up: they count as not replicated.
+    const status lost = make_error(errc::unavailable, "the peer was lost before it acknowledged");
+    for (auto& [seq, answer] : pending_)
+      if (!answer)
+        answer = lost;
+    std::vector<uint64_t> unanswered;
+    for (const auto& [seq, w] : started_)
+      if (!w.replicated)
+        unanswered.push_back(seq);
+    for (uint64_t seq : unanswered)
+      if (auto w = settle_locked(seq, std::nullopt, lost))
+        ready.push_back(std::move(*w));
+    is_established_ = false;
+    peer_is_primary_ = false;
+    if (!is_stopping_)
+      message_ = why;
+    if (is_resync_source_) {
+      (void)meta_->flush_bitmap();
+      save_resync_cursor();
+    }
+    is_resync_source_ = false;
+    is_awaiting_peer_bitmap_ = false;
+    is_full_sync_ = false;
+    is_resync_target_ = false;  // its metadata still says inconsistent
+    changed_.notify_all();
   }
-  is_resync_source_ = false;
-  is_awaiting_peer_bitmap_ = false;
-  is_full_sync_ = false;
-  is_resync_target_ = false;  // its metadata still says inconsistent
-  changed_.notify_all();
+  for (auto& w : ready)  // on their runners: track() may wait for fencing
+    finish_started(std::move(w));
 }
 
 // ---------------------------------------------------------------- resync source

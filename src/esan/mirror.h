@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "esan/file_backend.h"
+#include "esan/job_thread.h"
 #include "esan/meta_file.h"
 #include "esan/peer_rules.h"
 #include "esan/repl_protocol.h"
@@ -110,6 +112,13 @@ class mirror final : public backend {
   bool is_read_only() const override { return false; }
   status read(uint64_t offset, std::span<std::byte> out) override;
   status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) override;
+  // The write path without a waiting thread (docs/esan.md, "Write path"):
+  // a small write on a primary that is connected, whose extents are hot and
+  // whose link has room, sends its frame from the calling thread, writes the
+  // local file on `run`, and completes on whichever of the local write and
+  // the peer's ack comes last. Anything else declines (false): write().
+  bool start_write(uint64_t offset, std::span<const std::byte> data, bool is_fua, write_done& done,
+                   const blocking_runner& run) override;
   status flush() override;
   status trim(uint64_t offset, uint64_t length, bool is_fua) override;
   status write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) override;
@@ -125,6 +134,33 @@ class mirror final : public backend {
   bool is_recovering_locked() const;
   void end_recovery_locked(bool is_target);  // a resync finished: the crash is repaired
   status write_logged(uint64_t offset, std::span<const std::byte> data, bool is_fua);
+  // A primary's write whose local part and replication have ended: the
+  // resync plan and the bitmap learn of it, and track() decides (may block).
+  status after_write(uint64_t offset, uint64_t length, const status& local,
+                     std::optional<status> replicated);
+
+  // A write started by start_write, until both its parts have ended.
+  struct started_write {
+    uint64_t offset = 0;
+    std::span<const std::byte> data;  // the caller's, valid until done
+    // A FUA write's local part runs on the NBD server's pool (it syncs);
+    // another's on the thread that finishes it, after the peer's answer.
+    bool is_fua = false;
+    write_done done;
+    std::optional<status> local;
+    std::optional<status> replicated;  // the peer's ack, or why there is none
+    std::chrono::steady_clock::time_point sent_at;
+  };
+  // Records one part's end; the write when both have ended now, or when
+  // the peer answered and the local write is left to the finishing thread
+  // (taken out of started_). mutex_ held.
+  std::optional<started_write> settle_locked(uint64_t seq, std::optional<status> local,
+                                             std::optional<status> replicated);
+  // Completes it: here when the peer has it (at most a page-cache write is
+  // left), else on finisher_ (track() may wait for fencing).
+  void finish_started(started_write w);
+  // A started write the peer has not answered for ack_timeout. mutex_ held.
+  bool has_overdue_write_locked(std::chrono::steady_clock::time_point now) const;
   status trim_logged(uint64_t offset, uint64_t length, bool is_fua);
   status write_zeroes_logged(uint64_t offset, uint64_t length, bool may_punch, bool is_fua);
 
@@ -224,11 +260,15 @@ class mirror final : public backend {
   uint64_t next_seq_ = 1;
   uint64_t peer_epoch_ = 0;  // counts lost connections: a waiter's peer is gone when it changed
   std::map<uint64_t, std::optional<status>> pending_;  // seq → ack (nullopt: waiting)
+  std::map<uint64_t, started_write> started_;          // seq → a write nobody waits for
   std::optional<resync_plan> plan_;                    // while this side is a resync source
   std::mutex send_mutex_;
   std::thread receiver_;
   std::thread resyncer_;
   std::thread verifier_;
+  // Finishes started writes the peer did not take (track() may wait for
+  // fencing). Last: destroyed first, while what its jobs use still exists.
+  job_thread finisher_;
 };
 
 }  // namespace vcube::esan

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <array>
 #include <optional>
 
@@ -42,14 +44,38 @@ connection::connection(stream_socket socket, const export_map& exports, asio::th
       auth_key_(std::move(auth_key)) {}
 
 void connection::close(const std::string& reason) {
-  if (is_closed_)
-    return;
-  is_closed_ = true;
+  {
+    std::lock_guard lock(write_mutex_);
+    if (is_closed_)
+      return;
+    is_closed_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
   spdlog::info("nbd {}: closing: {}", peer_, reason);
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-  socket_.close(ignored);
   change_.cancel();
+}
+
+bool connection::claim_writing() {
+  std::lock_guard lock(write_mutex_);
+  if (is_closed_ || is_writing_)
+    return false;
+  is_writing_ = true;
+  return true;
+}
+
+bool connection::send_now(std::string& reply) {
+  std::lock_guard lock(write_mutex_);
+  if (is_closed_ || is_writing_)
+    return false;
+  const ssize_t n =
+      ::send(socket_.native_handle(), reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n <= 0)
+    return false;  // nothing went (a full or broken socket): the loop writes it, or learns why
+  reply.erase(0, static_cast<size_t>(n));
+  is_writing_ = !reply.empty();  // the rest goes next, before any other reply
+  return is_writing_;
 }
 
 awaitable<void> connection::run(std::shared_ptr<connection> self) {
@@ -142,17 +168,25 @@ awaitable<bool> connection::negotiate(std::shared_ptr<connection> self) {
 
 awaitable<void> connection::send(std::shared_ptr<connection> self, std::string head,
                                  std::span<const std::byte> data) {
-  while (self->is_writing_ && !self->is_closed_)
+  while (!self->claim_writing()) {
+    if (self->is_closed_)
+      co_return;
     co_await wait_change(self);
-  if (self->is_closed_)
-    co_return;
-  self->is_writing_ = true;
+  }
+  co_await write_claimed(self, std::move(head), data);
+}
+
+awaitable<void> connection::write_claimed(std::shared_ptr<connection> self, std::string head,
+                                          std::span<const std::byte> data) {
   deadline limit(self, self->limits_.io_timeout_ms, "writing a reply");
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
                                                   asio::buffer(data.data(), data.size())};
   boost::system::error_code ec;
   co_await asio::async_write(self->socket_, buffers, asio::redirect_error(use_awaitable, ec));
-  self->is_writing_ = false;
+  {
+    std::lock_guard lock(self->write_mutex_);
+    self->is_writing_ = false;
+  }
   self->change_.cancel();
   if (ec)
     self->close("cannot write to the client: " + ec.message());
@@ -165,12 +199,22 @@ awaitable<bool> connection::read_exact(std::shared_ptr<connection> self, std::sp
   self->pending_.erase(self->pending_.begin(), self->pending_.begin() + from_pending);
   if (from_pending == out.size())
     co_return true;
+  // What the socket holds already needs no wait (nor a deadline's timer).
+  size_t got = from_pending;
+  while (got < out.size() && !self->is_closed_) {
+    const ssize_t n =
+        ::recv(self->socket_.native_handle(), out.data() + got, out.size() - got, MSG_DONTWAIT);
+    if (n <= 0)
+      break;
+    got += static_cast<size_t>(n);
+  }
+  if (got == out.size())
+    co_return true;
   std::optional<deadline> limit;
   if (has_deadline)
     limit.emplace(self, self->limits_.io_timeout_ms, "reading a request payload");
   boost::system::error_code ec;
-  co_await asio::async_read(self->socket_,
-                            asio::buffer(out.data() + from_pending, out.size() - from_pending),
+  co_await asio::async_read(self->socket_, asio::buffer(out.data() + got, out.size() - got),
                             asio::redirect_error(use_awaitable, ec));
   if (ec)
     self->close(ec == asio::error::eof ? "client closed the connection"

@@ -48,6 +48,24 @@ TEST(activity_log, extents_with_writes_in_flight_are_pinned) {
   EXPECT_EQ(al.in_flight(), 2u);
 }
 
+// Two overlapping writes in flight could land in one order on this side and
+// in the other on the peer: the second waits for the first's end.
+TEST(activity_log, an_overlapping_write_waits_for_the_one_in_flight) {
+  activity_log al(4);
+  ASSERT_TRUE(al.begin(8192, 8192));
+  EXPECT_EQ(al.begin(12288, 512), std::nullopt);         // inside
+  EXPECT_EQ(al.begin(4096, 4608), std::nullopt);         // over its start
+  EXPECT_EQ(al.begin(16384 - 512, 1024), std::nullopt);  // over its end
+  EXPECT_FALSE(al.begin_if_hot(8192, 512));
+  EXPECT_EQ(al.begin(4096, 4096), std::optional<bool>(false));  // adjacent: no overlap
+  EXPECT_TRUE(al.begin_if_hot(16384, 4096));
+  EXPECT_EQ(al.in_flight(), 3u);
+  al.end(8192, 8192);
+  EXPECT_EQ(al.begin(12288, 512), std::optional<bool>(false));
+  EXPECT_FALSE(al.begin_if_hot(8 * al_extent_bytes, 512));  // cold: nothing changes
+  EXPECT_EQ(al.in_flight(), 3u);
+}
+
 // An ascending stream makes the next extents hot with the one it enters, so
 // it persists a record every 1 + lookahead extents; a random write does not.
 TEST(activity_log, an_ascending_stream_looks_ahead) {

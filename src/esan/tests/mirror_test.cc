@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -39,6 +40,48 @@ bool wait_for(const std::function<bool()>& condition) {
   }
   return true;
 }
+
+// What a started write (mirror::start_write) needs: threads for its
+// blocking parts (joined at the end) and a completion to wait for.
+class job_threads {
+ public:
+  ~job_threads() {
+    std::lock_guard lock(mutex_);
+    for (auto& t : threads_)
+      t.join();
+  }
+  blocking_runner runner() {
+    return [this](std::function<void()> job) {
+      std::lock_guard lock(mutex_);
+      threads_.emplace_back(std::move(job));
+    };
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+class completion {
+ public:
+  write_done callback() {
+    return [this](const status& outcome) {
+      std::lock_guard lock(mutex_);
+      outcome_ = outcome;
+      done_.notify_all();
+    };
+  }
+  std::optional<status> wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    done_.wait_for(lock, limit, [&] { return outcome_.has_value(); });
+    return outcome_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::optional<status> outcome_;
+};
 
 class mirror_test : public testing::Test {
  protected:
@@ -88,6 +131,18 @@ class mirror_test : public testing::Test {
                                   << (from_b ? "" : " b: " + from_b.err().message);
     return {from_a ? *from_a : connect_verdict{}, from_b ? *from_b : connect_verdict{}};
   }
+  // Attaches a_ to a peer that says b_'s hello and then nothing; returns
+  // that peer's end of the socket.
+  int attach_mute_peer() {
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    std::string hello = repl::encode({repl::frame_type::hello, 0, 0, hello_of("disk", b_->meta())});
+    EXPECT_EQ(::send(fds[1], hello.data(), hello.size(), 0), ssize_t(hello.size()));
+    auto verdict = a_->attach_peer(fds[0]);
+    EXPECT_TRUE(verdict && verdict->action == connect_action::established)
+        << (verdict ? verdict->reason : verdict.err().message);
+    return fds[1];
+  }
   std::string a_data() { return file_bytes(dir_ / "a.data"); }
   std::string b_data() { return file_bytes(dir_ / "b.data"); }
 
@@ -119,20 +174,14 @@ TEST_F(mirror_test, a_write_is_on_both_sides_when_it_is_acknowledged) {
 // A peer that says hello and then nothing (a dead node: no FIN ever comes) is
 // lost after the keepalive's silence limit, so a failover may promote.
 TEST_F(mirror_test, a_silent_peer_is_lost_by_the_keepalive) {
-  int fds[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  std::string hello = repl::encode({repl::frame_type::hello, 0, 0, hello_of("disk", b_->meta())});
-  ASSERT_EQ(::send(fds[1], hello.data(), hello.size(), 0), ssize_t(hello.size()));
-  auto verdict = a_->attach_peer(fds[0]);
-  ASSERT_TRUE(verdict) << verdict.err().message;
-  EXPECT_EQ(verdict->action, connect_action::established) << verdict->reason;
+  const int peer = attach_mute_peer();
   EXPECT_TRUE(a_->status_now().is_connected);
   // The silent peer is asked for a pong: a second frame (after a's hello)
   // arrives on its socket ...
   std::string received;
   ASSERT_TRUE(wait_for([&] {
     char chunk[4096];
-    ssize_t n = ::recv(fds[1], chunk, sizeof chunk, MSG_DONTWAIT);
+    ssize_t n = ::recv(peer, chunk, sizeof chunk, MSG_DONTWAIT);
     if (n > 0)
       received.append(chunk, size_t(n));
     size_t first = received.find("VCR1");
@@ -142,7 +191,7 @@ TEST_F(mirror_test, a_silent_peer_is_lost_by_the_keepalive) {
   ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
   EXPECT_NE(a_->status_now().message.find("no frame from the peer"), std::string::npos)
       << a_->status_now().message;
-  ::close(fds[1]);
+  ::close(peer);
 }
 
 TEST_F(mirror_test, writes_while_the_peer_is_away_are_resynced_and_only_those) {
@@ -463,6 +512,74 @@ TEST_F(mirror_test, a_write_held_until_the_peer_returns_is_resynced_to_it) {
   EXPECT_EQ(va.action, connect_action::resync_source) << va.reason;
   ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
   EXPECT_EQ(b_data().substr(region, 4096), std::string(4096, 'h'));
+}
+
+// The write path without a waiting thread: done runs once the local write
+// and the peer's ack are in, so the data is on both sides then.
+TEST_F(mirror_test, a_started_write_completes_when_both_sides_have_it) {
+  job_threads jobs;
+  const std::string data(4096, 's');
+  completion cold;
+  write_done done = cold.callback();
+  connect();
+  EXPECT_FALSE(a_->start_write(0, bytes_of(data), false, done, jobs.runner()));  // a cold extent
+  ASSERT_TRUE(done);                                                  // declined: untouched
+  ASSERT_TRUE(a_->write(0, bytes_of(std::string(512, 'x')), false));  // makes extent 0 hot
+  EXPECT_FALSE(b_->start_write(0, bytes_of(data), false, done, jobs.runner()));  // secondary
+  const std::string large(128 << 10, 'L');
+  EXPECT_FALSE(
+      a_->start_write(0, bytes_of(large), false, done, jobs.runner()));  // write() is for it
+  for (int i = 0; i < 20; ++i) {
+    completion c;
+    write_done finished = c.callback();
+    const std::string bytes(4096, static_cast<char>('a' + i));
+    ASSERT_TRUE(
+        a_->start_write(uint64_t(i) * 8192, bytes_of(bytes), i % 2 == 0, finished, jobs.runner()));
+    auto outcome = c.wait(20s);
+    ASSERT_TRUE(outcome) << "write " << i << " never completed";
+    EXPECT_TRUE(*outcome) << outcome->err().message;
+    EXPECT_EQ(b_data().substr(uint64_t(i) * 8192, 4096), bytes);
+    EXPECT_EQ(a_data().substr(uint64_t(i) * 8192, 4096), bytes);
+  }
+  EXPECT_EQ(a_->status_now().out_of_sync_bytes, 0u);
+  EXPECT_TRUE(a_->status_now().is_connected);
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  EXPECT_FALSE(a_->start_write(0, bytes_of(data), false, done, jobs.runner()));  // no peer
+  EXPECT_FALSE(cold.wait(0ms));
+}
+
+// A started write whose peer is lost before it answered is tracked and, with
+// fencing, held like any other; the receiver does not wait for it, so the
+// peer can be detached meanwhile (the control thread must stay free to
+// deliver outdate_peer).
+TEST_F(mirror_test, a_started_write_whose_peer_is_lost_is_held_until_the_peer_is_outdated) {
+  job_threads jobs;
+  connect();
+  ASSERT_TRUE(a_->write(region, bytes_of(std::string(512, 'x')), false));  // extent 0 hot
+  b_->detach_peer();
+  ASSERT_TRUE(wait_for([&] { return !a_->status_now().is_connected; }));
+  const int peer = attach_mute_peer();  // takes frames, never answers
+  a_->set_fencing(true);
+  completion c;
+  write_done done = c.callback();
+  const std::string data(4096, 'u');
+  ASSERT_TRUE(a_->start_write(region, bytes_of(data), false, done, jobs.runner()));
+  EXPECT_FALSE(c.wait(100ms));  // no ack
+  ::close(peer);                // the peer is gone
+  ASSERT_TRUE(wait_for([&] { return a_->status_now().out_of_sync_bytes == region; }));
+  EXPECT_TRUE(a_->status_now().is_suspended);
+  EXPECT_EQ(a_data().substr(region, 4096), data);  // written here, and marked
+  EXPECT_FALSE(c.wait(100ms));                     // held
+  a_->detach_peer();                               // returns: nobody waits on the receiver
+  ASSERT_TRUE(a_->outdate_peer());
+  auto outcome = c.wait(20s);
+  ASSERT_TRUE(outcome);
+  EXPECT_TRUE(*outcome) << outcome->err().message;
+  auto [va, vb] = connect();
+  EXPECT_EQ(va.action, connect_action::resync_source) << va.reason;
+  ASSERT_TRUE(wait_for([&] { return b_->status_now().disk_state == "UpToDate"; }));
+  EXPECT_EQ(a_data(), b_data());
 }
 
 TEST_F(mirror_test, only_a_write_to_a_cold_extent_persists_the_activity_log) {

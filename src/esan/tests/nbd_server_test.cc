@@ -7,9 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "esan/file_backend.h"
+#include "esan/job_thread.h"
 #include "esan/nbd_request.h"
 #include "esan/tests/raw_client.h"
 
@@ -18,6 +21,61 @@ namespace {
 
 using namespace nbd;
 using namespace nbd::testing;
+
+// A backend whose writes finish on its own thread, newest first (so replies
+// go out of order and from a thread that is not the server's), and which
+// declines every third write (that one takes the pool).
+class deferred_backend final : public backend {
+ public:
+  explicit deferred_backend(std::unique_ptr<file_backend> file) : file_(std::move(file)) {}
+  uint64_t size_bytes() const override { return file_->size_bytes(); }
+  bool is_read_only() const override { return false; }
+  status read(uint64_t offset, std::span<std::byte> out) override {
+    return file_->read(offset, out);
+  }
+  status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) override {
+    return file_->write(offset, data, is_fua);
+  }
+  bool start_write(uint64_t offset, std::span<const std::byte> data, bool is_fua, write_done& done,
+                   const blocking_runner&) override {
+    std::lock_guard lock(mutex_);
+    if (++calls_ % 3 == 0)
+      return false;
+    queued_.push_back({offset, data, is_fua, std::move(done)});
+    finisher_.post([this] { finish_queued(); });
+    return true;
+  }
+  status flush() override { return file_->flush(); }
+  status trim(uint64_t offset, uint64_t length, bool is_fua) override {
+    return file_->trim(offset, length, is_fua);
+  }
+  status write_zeroes(uint64_t offset, uint64_t length, bool may_punch, bool is_fua) override {
+    return file_->write_zeroes(offset, length, may_punch, is_fua);
+  }
+
+ private:
+  struct queued_write {
+    uint64_t offset;
+    std::span<const std::byte> data;
+    bool is_fua;
+    write_done done;
+  };
+  void finish_queued() {
+    std::vector<queued_write> batch;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(queued_);
+    }
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+      it->done(file_->write(it->offset, it->data, it->is_fua));
+  }
+
+  std::unique_ptr<file_backend> file_;
+  std::mutex mutex_;
+  std::vector<queued_write> queued_;
+  uint64_t calls_ = 0;
+  job_thread finisher_;  // last: its jobs use the fields above
+};
 
 class NbdServer : public ::testing::Test {
  protected:
@@ -143,6 +201,57 @@ TEST_F(NbdServer, PipelinedRequestsBeyondTheInFlightLimitAllComplete) {
   std::string data;
   EXPECT_EQ(c.simple(req(command::read, 63 * 4096, 4096), &data, 4096), 0u);
   EXPECT_EQ(data, std::string(4096, char('a' + 63 % 26)));
+}
+
+// Writes a backend finishes on its own thread (backend::start_write): every
+// reply arrives once, whole, out of order among the others, and the data is
+// there; a client that leaves with such writes in flight costs nothing.
+TEST_F(NbdServer, WritesFinishedOnAnotherThreadAreRepliedOnceEach) {
+  std::string other = dir + "/deferred.img";
+  std::ofstream(other).close();
+  std::filesystem::resize_file(other, 1 << 20);
+  auto file = file_backend::open(other, false);
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(server->add_export("deferred", std::make_shared<deferred_backend>(std::move(*file))));
+  raw_client c(sock);
+  ASSERT_TRUE(c.go("deferred"));
+  std::string wire;
+  for (uint64_t i = 0; i < 64; ++i) {
+    wire +=
+        req(command::write, i * 4096, 4096, 0, 1000 + i) + std::string(4096, char('a' + i % 26));
+    if (i % 8 == 7)  // a read between them: its reply comes from the loop
+      wire += req(command::read, 0, 512, 0, 2000 + i);
+  }
+  ASSERT_TRUE(c.send(wire));
+  std::set<uint64_t> cookies;
+  for (int n = 0; n < 64 + 8; ++n) {
+    auto header = c.receive(16);
+    ASSERT_TRUE(header) << "reply " << n;
+    ASSERT_EQ(get_u32(bytes_of(*header), 0), magic_simple_reply);
+    EXPECT_EQ(get_u32(bytes_of(*header), 4), 0u);
+    const uint64_t cookie = get_u64(bytes_of(*header), 8);
+    EXPECT_TRUE(cookies.insert(cookie).second) << "cookie " << cookie << " twice";
+    if (cookie >= 2000) {
+      ASSERT_TRUE(c.receive(512));
+    }
+  }
+  EXPECT_EQ(cookies.size(), 72u);
+  for (uint64_t i = 0; i < 64; i += 9) {
+    std::string data;
+    EXPECT_EQ(c.simple(req(command::read, i * 4096, 4096), &data, 4096), 0u);
+    EXPECT_EQ(data, std::string(4096, char('a' + i % 26)));
+  }
+  {
+    raw_client leaving(sock);
+    ASSERT_TRUE(leaving.go("deferred"));
+    std::string burst;
+    for (uint64_t i = 0; i < 16; ++i)
+      burst += req(command::write, i * 4096, 4096, 0, i) + std::string(4096, 'z');
+    ASSERT_TRUE(leaving.send(burst));
+  }  // gone without reading a reply
+  std::string data;
+  EXPECT_EQ(c.simple(req(command::read, 0, 512), &data, 512), 0u);
+  expect_other_clients_served();
 }
 
 TEST_F(NbdServer, DiscClosesCleanly) {
