@@ -226,9 +226,10 @@ class mirror final : public backend {
   // The hot set in memory is not the one on disk (its record failed): the
   // next write persists it again even when its own extents are hot.
   bool is_al_unpersisted_ = false;  // al_mutex_
-  // 3 extents ahead: a sequential or strided stream persists a record every
-  // 16 MiB instead of every 4 MiB (bench/RESULTS.md, eSAN).
-  activity_log al_{al_extents_max, 3};
+  // 15 extents ahead: a sequential or strided stream persists a record
+  // every 64 MiB instead of every 4 MiB (bench/RESULTS.md, eSAN); a crash
+  // may resync up to 60 MiB more per stream, within the log's 256 MiB.
+  activity_log al_{al_extents_max, 15};
 
   // Serialises attach_peer, detach_peer and resize: no two of them join or
   // start the peer threads at once.
