@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +12,6 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <random>
 
 namespace vcube::esan {
 namespace {

@@ -6,11 +6,13 @@
 // peer_rules decide: replicate, resync (this side sends, or receives) or
 // refuse. Reads are local.
 //
-// Threads: the NBD server calls the backend methods from its workers; one
-// receiver thread per attached peer reads its frames (an apply_worker helps
-// it apply resync data); one resync thread runs while this side is a resync
-// source. The pure parts are the codecs,
-// generations, peer_rules and resync_plan.
+// Threads: the NBD server calls the backend methods from its workers, and
+// start_write from its event loop; one receiver thread per attached peer
+// reads its frames (an apply_worker helps it apply resync data) and
+// finishes started writes on their acks; one resync thread runs while this
+// side is a resync source; finisher_ finishes started writes the peer did
+// not take. The pure parts are the codecs, generations, peer_rules,
+// resync_plan and activity_log.
 #pragma once
 
 #include <atomic>
@@ -113,10 +115,11 @@ class mirror final : public backend {
   status read(uint64_t offset, std::span<std::byte> out) override;
   status write(uint64_t offset, std::span<const std::byte> data, bool is_fua) override;
   // The write path without a waiting thread (docs/esan.md, "Write path"):
-  // a small write on a primary that is connected, whose extents are hot and
-  // whose link has room, sends its frame from the calling thread, writes the
-  // local file on `run`, and completes on whichever of the local write and
-  // the peer's ack comes last. Anything else declines (false): write().
+  // a small write on a connected primary, whose extents are hot and whose
+  // link has room, sends its frame from the calling thread; the receiver
+  // writes the local file on the peer's ack and completes it (a FUA write's
+  // local part runs on `run` meanwhile). Anything else declines (false):
+  // write().
   bool start_write(uint64_t offset, std::span<const std::byte> data, bool is_fua, write_done& done,
                    const blocking_runner& run) override;
   status flush() override;
